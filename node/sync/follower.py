@@ -1,0 +1,187 @@
+"""Follow the contracts' events from a checkpoint into the durable :class:`~node.sync.store.Store`.
+
+* Only blocks at least ``confirmations`` deep are ingested.
+* Each step reads one range of blocks and writes it in **one** SQLite transaction together with the new
+  sync position (idempotent: events are keyed by (block, log_index); resumable: the position is in the same
+  transaction).
+* Reorgs: before each step the stored hash of the last synced block is compared with the chain's. On a
+  mismatch the node walks back through the block hashes it stored until one matches the chain (hash
+  equality there means the whole prefix is equal), drops the events above it and rebuilds the derived
+  tables by replaying the rest — again in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from node.chain.base import BlockRef, ChainBackend, Log
+from node.errors import ChainIdMismatch, ConfigError, NotInSync, StoreError
+from node.ledger.codec import codec
+from node.ledger.deployment import Deployment
+from node.sync.apply import apply_event
+from node.sync.store import DERIVED_TABLES, Store, to_json
+
+__all__ = ["Follower", "SyncStatus", "SyncStep"]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    head: int
+    synced: int
+    confirmations: int
+
+    @property
+    def target(self) -> int:
+        return max(self.head - self.confirmations, 0)
+
+    @property
+    def lag(self) -> int:
+        return max(self.target - self.synced, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStep:
+    from_block: int
+    to_block: int
+    events: int
+    reorg_depth: int = 0
+
+
+class Follower:
+    def __init__(self, backend: ChainBackend, store: Store, deployment: Deployment, *, confirmations: int = 0,
+                 batch_blocks: int = 500) -> None:
+        if confirmations < 0 or batch_blocks < 1:
+            raise ConfigError("confirmations must be >= 0 and batch_blocks >= 1")
+        self.backend = backend
+        self.store = store
+        self.deployment = deployment
+        self.confirmations = confirmations
+        self.batch_blocks = batch_blocks
+        self._by_address = {a.lower(): n for n, a in deployment.addresses().items()}
+        self._check_identity()
+
+    def _check_identity(self) -> None:
+        chain_id = self.backend.chain_id()
+        if chain_id != self.deployment.chain_id:
+            raise ChainIdMismatch(f"the chain has id {chain_id} but the network was deployed on chain "
+                                  f"{self.deployment.chain_id}")
+        stored = self.store.get_meta("deployment")
+        mine = json.dumps(self.deployment.addresses(), sort_keys=True) + f"@{chain_id}"
+        if stored is None:
+            self.store.set_meta("deployment", mine)
+        elif stored != mine:
+            raise StoreError("this index belongs to another network deployment; use a fresh index file",
+                             code="store.other_network")
+
+    @property
+    def synced(self) -> int:
+        s = self.store.synced_block
+        return self.deployment.start_block - 1 if s is None else s
+
+    def status(self) -> SyncStatus:
+        return SyncStatus(head=self.backend.head(), synced=self.synced, confirmations=self.confirmations)
+
+    def require_in_sync(self, max_lag: int = 0) -> SyncStatus:
+        st = self.status()
+        if st.lag > max_lag:
+            raise NotInSync(f"the node index is {st.lag} blocks behind the chain (synced {st.synced}, "
+                            f"target {st.target}); run 'eidln node run' to catch up")
+        return st
+
+    # ------------------------------------------------------------------ one step
+
+    def step(self) -> SyncStep | None:
+        """Ingest the next range of confirmed blocks; None when there is nothing to do."""
+        reorg = self._handle_reorg()
+        st = self.status()
+        start = self.synced + 1
+        if st.target < start:
+            return SyncStep(start, start - 1, 0, reorg) if reorg else None
+        end = min(st.target, start + self.batch_blocks - 1)
+        logs = self.backend.get_logs(start, end, list(self.deployment.addresses().values()))
+        blocks: dict[int, BlockRef] = {}
+        for n in sorted({lg.block_number for lg in logs} | {end}):
+            blocks[n] = self.backend.block(n)
+        for lg in logs:
+            if lg.block_hash != blocks[lg.block_number].hash:
+                return SyncStep(start, start - 1, 0, reorg)  # the chain moved under us; next step re-checks
+        events = [self._event(lg, blocks[lg.block_number].timestamp) for lg in logs]
+        with self.store.transaction() as db:
+            for ev in events:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO events (block, log_index, tx_index, tx_hash, timestamp, contract, name, "
+                    "args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (ev["block"], ev["log_index"], ev["tx_index"], ev["tx_hash"], ev["timestamp"], ev["contract"],
+                     ev["name"], json.dumps(ev["args"], sort_keys=True)))
+                if cur.rowcount == 1:
+                    apply_event(db, ev)
+            db.executemany("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)",
+                           [(b.number, b.hash, b.timestamp) for b in blocks.values()])
+            self._prune_blocks(db, end)
+            db.execute("INSERT INTO meta (key, value) VALUES ('synced_block', ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(end),))
+        return SyncStep(start, end, len(events), reorg)
+
+    def _event(self, lg: Log, timestamp: int) -> dict[str, object]:
+        name = self._by_address[lg.address.lower()]
+        ev = codec(name).decode_log(lg)
+        return {"block": lg.block_number, "log_index": lg.log_index, "tx_index": lg.tx_index, "tx_hash": lg.tx_hash,
+                "timestamp": timestamp, "contract": name, "name": ev.name, "args": to_json(ev.args)}
+
+    def _prune_blocks(self, db: object, end: int) -> None:
+        # keep the hashes of blocks with events (history) and of the last 256 batch ends (reorg search)
+        self.store.db.execute(
+            "DELETE FROM blocks WHERE number < ? AND number NOT IN (SELECT DISTINCT block FROM events) "
+            "AND number NOT IN (SELECT number FROM blocks ORDER BY number DESC LIMIT 256)", (end,))
+
+    # ------------------------------------------------------------------ reorgs
+
+    def _handle_reorg(self) -> int:
+        synced = self.store.synced_block
+        if synced is None:
+            return 0
+        mine = self.store.block_hash(synced)
+        if mine is None or self._chain_hash(synced) == mine:
+            return 0
+        ancestor = self.deployment.start_block - 1
+        for number, h in self.store.known_blocks_desc(synced - 1):
+            if self._chain_hash(number) == h:
+                ancestor = number
+                break
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM events WHERE block > ?", (ancestor,))
+            db.execute("DELETE FROM blocks WHERE number > ?", (ancestor,))
+            for table in DERIVED_TABLES:
+                db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM meta WHERE key = 'threshold'")
+            for ev in self.store.events():
+                apply_event(db, ev)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'synced_block'", (str(ancestor),))
+        return synced - ancestor
+
+    def _chain_hash(self, number: int) -> bytes | None:
+        if number > self.backend.head():
+            return None
+        return self.backend.block(number).hash
+
+    # ------------------------------------------------------------------ loops
+
+    def sync(self, *, progress: Callable[[SyncStep, SyncStatus], None] | None = None) -> SyncStatus:
+        """Step until caught up with the confirmed head; returns the final status."""
+        while True:
+            step = self.step()
+            if step is None:
+                return self.status()
+            if progress is not None:
+                progress(step, self.status())
+
+    def run(self, *, interval: float = 1.0, stop: Callable[[], bool] = lambda: False,
+            progress: Callable[[SyncStep, SyncStatus], None] | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> None:
+        """Follow the chain until ``stop()`` is true."""
+        while not stop():
+            self.sync(progress=progress)
+            sleep(interval)

@@ -1,0 +1,103 @@
+"""Test helper: a fresh network on a real backend, with governors, members, DIDs and credential anchors."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from nacl.signing import SigningKey
+
+from did_method import KeyType, self_certifying_id
+from node.chain.base import ChainBackend
+from node.ledger.client import Action, Ledger, ProposalResult, deploy_network
+from node.ledger.records import Anchor, Flags, Kind, TNRange, credential_key
+from node.ledger.roles import Role
+
+YEAR = 365 * 24 * 3600
+
+
+@dataclass
+class Did:
+    id: bytes
+    key: SigningKey
+    controller: LocalAccount
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self.key.verify_key)
+
+
+@dataclass
+class Net:
+    backend: ChainBackend
+    governors: list[LocalAccount]
+    ledger: Ledger
+    now: int
+    accounts: dict[str, LocalAccount] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, backend: ChainBackend, *, governors: int = 3, threshold: int = 2) -> Net:
+        deployer = Account.create()
+        govs = [Account.create() for _ in range(governors)]
+        dep = deploy_network(backend, deployer, [g.address for g in govs], threshold)
+        ledger = Ledger(backend, dep)
+        return cls(backend, govs, ledger, backend.block(backend.head()).timestamp)
+
+    def threshold(self) -> int:
+        t: int = self.ledger.call("Members", "threshold")
+        return t
+
+    def govern(self, action: Action) -> ProposalResult:
+        """Propose with the first governor and vote with the others until it runs."""
+        res = self.ledger.propose(self.governors[0], action)
+        i = 1
+        while not res.executed:
+            res = self.ledger.vote(self.governors[i], res.proposal_id)
+            i += 1
+        return res
+
+    def member(self, name: str, roles: Role, spc: str = "") -> LocalAccount:
+        acct = Account.create()
+        sp = roles & (Role.TNSP | Role.RESP_ORG | Role.TN_RESELLER | Role.OSP)
+        self.govern(Action.admit(acct.address, roles, spc or ("%04d" % secrets.randbelow(10000) if sp else ""), name))
+        self.accounts[name] = acct
+        return acct
+
+    def onboarded(self, name: str, endorser: LocalAccount, kind: str = "enterprise") -> LocalAccount:
+        acct = Account.create()
+        self.ledger.onboard(endorser, acct.address, kind)
+        self.accounts[name] = acct
+        return acct
+
+    def did(self, controller: LocalAccount) -> Did:
+        key = SigningKey.generate()
+        pk = bytes(key.verify_key)
+        did = self_certifying_id(KeyType.ED25519, pk)
+        self.ledger.transact(controller, "DIDRegistry", "create", did, "key-1", int(KeyType.ED25519), pk, 3)
+        return Did(did, key, controller)
+
+    def anchor_for(self, kind: Kind, issuer: Did, subject: Did, *, tns: tuple[TNRange, ...] = (),
+                   parent: bytes | None = None, flags: Flags = Flags.NONE, valid_from: int | None = None,
+                   valid_until: int | None = None, cid: str | None = None) -> Anchor:
+        cid = cid or f"urn:uuid:{secrets.token_hex(16)}"
+        body = json.dumps({"id": cid, "kind": kind.name, "tns": [[r.start, r.count] for r in tns]},
+                          sort_keys=True).encode()
+        return Anchor(id=credential_key(cid), kind=kind, issuer=issuer.id, subject=subject.id, credential=body,
+                      valid_from=self.now - 60 if valid_from is None else valid_from,
+                      valid_until=self.now + YEAR if valid_until is None else valid_until,
+                      parent=parent or b"\x00" * 32, flags=flags, tns=tns)
+
+    def anchor(self, issuer: Did, a: Anchor) -> Anchor:
+        self.ledger.anchor(issuer.controller, [a.to_abi()])
+        return a
+
+    def record(self, cid: bytes) -> dict[str, Any]:
+        r: dict[str, Any] = self.ledger.call("CredentialRegistry", "record", cid)
+        return r
+
+    def covers(self, cid: bytes, tn: int) -> bool:
+        return bool(self.ledger.call("CredentialRegistry", "covers", cid, tn))
