@@ -101,3 +101,32 @@ class Net:
 
     def covers(self, cid: bytes, tn: int) -> bool:
         return bool(self.ledger.call("CredentialRegistry", "covers", cid, tn))
+
+
+def populate(net: Net, rounds: int = 3) -> dict[str, Any]:
+    """Write every kind of event: members, onboarding, numbers, porting, DIDs, grants, delegations, status."""
+    tnsp = net.member("tnsp", Role.TNSP, "1234")
+    other = net.member("other", Role.TNSP, "5678")
+    vetter = net.member("vetter", Role.VETTER)
+    tnsp_did, other_did, vetter_did = net.did(tnsp), net.did(other), net.did(vetter)
+    ids: list[bytes] = []
+    for i in range(rounds):
+        base = 12025550000 + i * 10000
+        net.govern(Action.assign_blocks(base, 10000, tnsp.address))
+        ent = net.did(net.onboarded(f"ent{i}", tnsp))
+        cc = net.did(net.onboarded(f"cc{i}", tnsp, "call-center"))
+        net.anchor(vetter_did, net.anchor_for(Kind.ENTERPRISE_IDENTITY, vetter_did, ent))
+        g = net.anchor(tnsp_did, net.anchor_for(Kind.TN_RIGHT_TO_USE, tnsp_did, ent, tns=(TNRange(base, 100),),
+                                                flags=Flags.MAY_ORIGINATE | Flags.MAY_DELEGATE))
+        d = net.anchor(ent, net.anchor_for(Kind.TN_DELEGATION, ent, cc, tns=(TNRange(base, 10),), parent=g.id,
+                                           flags=Flags.MAY_ORIGINATE))
+        net.ledger.transact(ent.controller, "DIDRegistry", "rotate_key", ent.id, "key-1", "key-2", 1,
+                            bytes(SigningKey.generate().verify_key), 3)
+        net.govern(Action.port(base + 5, 1, other.address))
+        if i % 2:
+            net.ledger.transact(ent.controller, "CredentialRegistry", "revoke", d.id)
+        else:
+            net.ledger.transact(tnsp, "CredentialRegistry", "suspend", g.id)
+        ids += [g.id, d.id]
+    net.ledger.transact(other, "DIDRegistry", "deactivate", other_did.id)
+    return {"credentials": ids}

@@ -1,0 +1,355 @@
+"""``eidln``: the operator's command line.
+
+Every failure the node expects ends as one line on stderr (``error: <code>: <message>``) and a non-zero
+exit status (1 for refused operations and bad settings, 2 for bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from eth_utils import is_address, to_checksum_address
+
+from node.errors import NodeError
+from node.keystore import Keystore
+from node.ledger.client import Action, deploy_network
+from node.ledger.roles import format_roles, parse_roles
+from node.runtime import Runtime, open_backend, open_runtime
+from node.settings import Settings
+from node.sync.follower import SyncStatus, SyncStep
+
+__all__ = ["main"]
+
+Out = Callable[[str], None]
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _e164(text: str) -> int:
+    digits = text.strip().removeprefix("+").replace(" ", "").replace("-", "")
+    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        raise NodeError(f"{text!r} is not an E.164 number (7 to 15 digits, optional '+')", code="numbers.bad_number")
+    return int(digits)
+
+
+def _account(ks: Keystore, ref: str) -> str:
+    """An address, or the name of an account in the keystore."""
+    if ref.startswith("0x"):
+        if not is_address(ref):
+            raise NodeError(f"{ref!r} is not an Ethereum address", code="members.bad_account")
+        return to_checksum_address(ref)
+    return ks.address(ref)
+
+
+# ---------------------------------------------------------------------------------------------- network
+
+
+def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    if s.network_file.exists():
+        raise NodeError(f"a network is already deployed in {s.home} ({s.network_file}); use another EIDLN_HOME",
+                        code="config.network_exists")
+    if not 1 <= a.threshold <= a.governors:
+        raise NodeError(f"threshold {a.threshold} must be between 1 and the {a.governors} governors",
+                        code="members.bad_threshold")
+    ks = Keystore(s.keys_dir, s.passphrase)
+    with open_backend(s) as backend:
+        out(f"chain: {s.chain} (chain id {backend.chain_id()}, head {backend.head()})")
+        deployer = ks.load("deployer") if "deployer" in ks.names() else ks.create("deployer")
+        governors = []
+        for i in range(1, a.governors + 1):
+            name = f"governor{i}"
+            acct = ks.load(name) if name in ks.names() else ks.create(name)
+            governors.append(acct.address)
+            out(f"governor {name}: {acct.address}")
+        out("deploying Members, NumberAuthority, DIDRegistry, CredentialRegistry ...")
+        dep = deploy_network(backend, deployer, governors, a.threshold)
+        dep.save(s.network_file)
+    for name, addr in dep.addresses().items():
+        out(f"  {name:<19} {addr}")
+    out(f"network ready: {a.governors} governor(s), threshold {a.threshold}, written to {s.network_file}")
+    return 0
+
+
+def cmd_network_besu(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.consortium import generate_network
+
+    net = generate_network(Path(a.out), validators=a.validators, chain_id=a.chain_id, force=a.force)
+    out(f"wrote a {a.validators}-validator QBFT network (chain id {a.chain_id}) to {a.out}")
+    for v in net.validators:
+        out(f"  validator {v}")
+    for w in net.warnings:
+        out(f"warning: {w}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- accounts
+
+
+def cmd_account_new(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    acct = Keystore(s.keys_dir, s.passphrase).create(a.name)
+    out(f"{a.name}: {acct.address}")
+    return 0
+
+
+def cmd_account_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    ks = Keystore(s.keys_dir, s.passphrase)
+    for name in ks.names():
+        out(f"{name:<20} {ks.address(name)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- members
+
+
+def _action(rt: Runtime, a: argparse.Namespace) -> Action:
+    ks = rt.keystore
+    if a.action == "admit":
+        return Action.admit(_account(ks, a.account), parse_roles(a.roles), a.spc, a.member_name)
+    if a.action == "set-roles":
+        return Action.set_roles(_account(ks, a.account), parse_roles(a.roles), a.spc)
+    if a.action == "remove":
+        return Action.remove(_account(ks, a.account))
+    if a.action == "threshold":
+        return Action.set_threshold(a.value)
+    if a.action == "offboard":
+        return Action.offboard(_account(ks, a.account))
+    if a.action == "assign-blocks":
+        return Action.assign_blocks(_e164(a.start), a.count, _account(ks, a.holder))
+    if a.action == "assign-numbers":
+        return Action.assign_numbers(_e164(a.start), a.count, _account(ks, a.holder))
+    if a.action == "port":
+        return Action.port(_e164(a.start), a.count, _account(ks, a.to))
+    raise NodeError(f"unknown action {a.action}", code="cli.usage")
+
+
+def _proposal_line(res: Any, out: Out) -> None:
+    state = "executed" if res.executed else "open"
+    out(f"proposal {res.proposal_id}: {res.votes} vote(s), {state} (block {res.receipt.block_number})")
+
+
+def cmd_member_propose(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        action = _action(rt, a)
+        res = rt.ledger.propose(rt.keystore.load(a.as_), action)
+        out(rt.ledger.describe(rt.ledger.address(action.contract), action.calldata()))
+        _proposal_line(res, out)
+    return 0
+
+
+def cmd_member_vote(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        _proposal_line(rt.ledger.vote(rt.keystore.load(a.as_), a.proposal), out)
+    return 0
+
+
+def cmd_member_cancel(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        rt.ledger.cancel(rt.keystore.load(a.as_), a.proposal)
+        out(f"proposal {a.proposal}: cancelled")
+    return 0
+
+
+def cmd_member_onboard(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        account = _account(rt.keystore, a.account)
+        rt.ledger.onboard(rt.keystore.load(a.as_), account, a.kind)
+        out(f"onboarded {account} as {a.kind}")
+    return 0
+
+
+def _synced(rt: Runtime) -> SyncStatus:
+    return rt.follower().sync()
+
+
+def cmd_member_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        st = _synced(rt)
+        rows = rt.store.db.execute("SELECT account, roles, spc, name, since_block FROM members ORDER BY since_block, "
+                                   "account").fetchall()
+        out(f"{'account':<42} {'roles':<24} {'spc':<8} {'since':>6}  name")
+        for acct, roles, spc, name, since in rows:
+            out(f"{acct:<42} {format_roles(roles):<24} {spc or '-':<8} {since:>6}  {name}")
+        onboarded = rt.store.db.execute("SELECT account, endorser, kind FROM onboarded ORDER BY since_block").fetchall()
+        if onboarded:
+            out("onboarded accounts:")
+            for acct, endorser, kind in onboarded:
+                out(f"  {acct} {kind} (endorsed by {endorser})")
+        out(f"threshold {rt.store.get_meta('threshold')}; index synced to block {st.synced}")
+    return 0
+
+
+def cmd_member_proposals(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        _synced(rt)
+        rows = rt.store.db.execute("SELECT id, proposer, target, calldata, votes, state FROM proposals "
+                                   "ORDER BY id").fetchall()
+        for pid, proposer, target, calldata, votes, state in rows:
+            if a.open and state != "open":
+                continue
+            out(f"{pid:>4} {state:<9} votes {votes}  by {proposer}")
+            out(f"     {rt.ledger.describe(target, bytes(calldata))}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- node
+
+
+def _progress(out: Out) -> Callable[[SyncStep, SyncStatus], None]:
+    def show(step: SyncStep, st: SyncStatus) -> None:
+        extra = f", reorg of {step.reorg_depth} block(s) undone" if step.reorg_depth else ""
+        out(f"synced blocks {step.from_block}..{step.to_block}: {step.events} event(s), lag {st.lag}{extra}")
+
+    return show
+
+
+def cmd_node_run(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    stopping = {"flag": False}
+
+    def stop(signum: int, frame: object) -> None:
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    with open_runtime(s) as rt:
+        f = rt.follower()
+        st = f.status()
+        out(f"node: chain {s.chain} id {rt.deployment.chain_id}, head {st.head}, index at {st.synced}, "
+            f"confirmations {s.confirmations}")
+        if a.once:
+            st = f.sync(progress=_progress(out))
+            out(f"in sync at block {st.synced} (head {st.head})")
+            return 0
+        try:
+            f.run(interval=s.sync_interval, stop=lambda: stopping["flag"], progress=_progress(out))
+        except KeyboardInterrupt:
+            pass
+        out(f"stopped at block {f.synced}")
+    return 0
+
+
+def cmd_node_status(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        f = rt.follower()
+        st = f.status()
+        out(f"chain      {s.chain} (id {rt.deployment.chain_id})")
+        out(f"head       {st.head}")
+        out(f"synced     {st.synced}")
+        out(f"lag        {st.lag} block(s) (confirmations {st.confirmations})")
+        out(f"events     {rt.store.count('events')}")
+        if a.max_lag is not None:
+            f.require_in_sync(a.max_lag)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eidln", description="EIDLN: TN right-to-use ledger for STIR/SHAKEN")
+    sub = p.add_subparsers(dest="group", required=True)
+
+    net = sub.add_parser("network", help="deploy a network, generate a Besu consortium").add_subparsers(
+        dest="cmd", required=True)
+    init = net.add_parser("init", help="deploy the contracts and create the first governors")
+    init.add_argument("--governors", type=int, default=1, help="number of governor accounts to create (default 1)")
+    init.add_argument("--threshold", type=int, default=1, help="votes a proposal needs (default 1)")
+    init.set_defaults(fn=cmd_network_init)
+    besu = net.add_parser("besu-config", help="generate a Besu QBFT network for docker-compose.yml")
+    besu.add_argument("--out", default="besu")
+    besu.add_argument("--validators", type=int, default=4)
+    besu.add_argument("--chain-id", type=int, default=1337)
+    besu.add_argument("--force", action="store_true", help="replace an existing generated network")
+    besu.set_defaults(fn=cmd_network_besu)
+
+    acc = sub.add_parser("account", help="ledger accounts in the encrypted keystore").add_subparsers(
+        dest="cmd", required=True)
+    new = acc.add_parser("new")
+    new.add_argument("name")
+    new.set_defaults(fn=cmd_account_new)
+    acc.add_parser("list").set_defaults(fn=cmd_account_list)
+
+    mem = sub.add_parser("member", help="governance: members, proposals, votes").add_subparsers(
+        dest="cmd", required=True)
+    prop = mem.add_parser("propose", help="propose a governance action").add_subparsers(dest="action", required=True)
+
+    def proposal(name: str, helptext: str) -> argparse.ArgumentParser:
+        q = prop.add_parser(name, help=helptext)
+        q.add_argument("--as", dest="as_", required=True, help="the proposing governor's account name")
+        q.set_defaults(fn=cmd_member_propose)
+        return q
+
+    q = proposal("admit", "admit a member")
+    q.add_argument("--account", required=True, help="address or keystore name")
+    q.add_argument("--roles", required=True, help="e.g. TNSP,OSP (GOVERNOR TNSP RESP_ORG TN_RESELLER VETTER OSP)")
+    q.add_argument("--spc", default="", help="SPC / OCN / Resp Org id (required for provider roles)")
+    q.add_argument("--name", dest="member_name", default="")
+    q = proposal("set-roles", "change a member's roles")
+    q.add_argument("--account", required=True)
+    q.add_argument("--roles", required=True)
+    q.add_argument("--spc", default="")
+    for name, text in (("remove", "remove a member"), ("offboard", "offboard an endorsed account")):
+        proposal(name, text).add_argument("--account", required=True)
+    proposal("threshold", "change the vote threshold").add_argument("--value", type=int, required=True)
+    for name, text in (("assign-blocks", "assign thousand-blocks to a TNSP"),
+                       ("assign-numbers", "assign single numbers (toll-free to a Resp Org)")):
+        q = proposal(name, text)
+        q.add_argument("--start", required=True, help="first number, E.164")
+        q.add_argument("--count", type=int, required=True)
+        q.add_argument("--holder", required=True)
+    q = proposal("port", "port numbers to another provider")
+    q.add_argument("--start", required=True)
+    q.add_argument("--count", type=int, default=1)
+    q.add_argument("--to", required=True)
+
+    for name, fn in (("vote", cmd_member_vote), ("cancel", cmd_member_cancel)):
+        v = mem.add_parser(name)
+        v.add_argument("proposal", type=int)
+        v.add_argument("--as", dest="as_", required=True)
+        v.set_defaults(fn=fn)
+    ob = mem.add_parser("onboard", help="endorse an enterprise / call center account")
+    ob.add_argument("--as", dest="as_", required=True)
+    ob.add_argument("--account", required=True)
+    ob.add_argument("--kind", default="enterprise")
+    ob.set_defaults(fn=cmd_member_onboard)
+    mem.add_parser("list", help="members and onboarded accounts (from the synced index)").set_defaults(
+        fn=cmd_member_list)
+    pl = mem.add_parser("proposals", help="proposals and what they do")
+    pl.add_argument("--open", action="store_true", help="only open proposals")
+    pl.set_defaults(fn=cmd_member_proposals)
+
+    nd = sub.add_parser("node", help="run the node, show its status").add_subparsers(dest="cmd", required=True)
+    run = nd.add_parser("run", help="follow the chain into the local index")
+    run.add_argument("--once", action="store_true", help="catch up, then exit")
+    run.set_defaults(fn=cmd_node_run)
+    st = nd.add_parser("status", help="head, synced block, lag")
+    st.add_argument("--max-lag", type=int, default=None, help="exit 1 if the index is more blocks behind than this")
+    st.set_defaults(fn=cmd_node_status)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, *, env: dict[str, str] | None = None, out: Out = _print) -> int:
+    args = _parser().parse_args(argv)
+    started = time.monotonic()
+    try:
+        settings = Settings.from_env(env)
+        rc: int = args.fn(settings, args, out)
+    except NodeError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    if args.group == "network" and args.cmd == "init":
+        out(f"done in {time.monotonic() - started:.1f} s")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The node's settings: one typed, immutable object built at the process edge from the environment.
+
+Library code never reads ``os.environ``; the CLI calls :meth:`Settings.from_env` once. Every variable is
+listed in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from node.errors import ConfigError
+
+__all__ = ["Settings"]
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path = Path(".eidln")
+    chain: str = "embedded"  # "embedded" or a JSON-RPC URL
+    chain_id: int = 1337
+    confirmations: int = 0
+    sync_batch: int = 500
+    sync_interval: float = 1.0
+    rpc_timeout: float = 10.0
+    passphrase: str | None = None
+
+    def __repr__(self) -> str:  # never print the passphrase
+        shown = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "passphrase"}
+        return f"Settings({shown}, passphrase={'set' if self.passphrase else 'unset'})"
+
+    @property
+    def embedded(self) -> bool:
+        return self.chain == "embedded"
+
+    @property
+    def network_file(self) -> Path:
+        return self.home / "network.json"
+
+    @property
+    def chain_file(self) -> Path:
+        return self.home / "chain.sqlite"
+
+    @property
+    def index_file(self) -> Path:
+        return self.home / "index.sqlite"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        chain = env.get("EIDLN_CHAIN", "embedded") or "embedded"
+        if chain != "embedded" and not chain.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ConfigError(f"EIDLN_CHAIN must be 'embedded' or an http(s):// or ws(s):// URL, got {chain!r}")
+        passphrase = env.get("EIDLN_PASSPHRASE")
+        pfile = env.get("EIDLN_PASSPHRASE_FILE")
+        if passphrase is None and pfile:
+            try:
+                passphrase = Path(pfile).read_text().rstrip("\n")
+            except OSError as exc:
+                raise ConfigError(f"cannot read EIDLN_PASSPHRASE_FILE {pfile}: {exc.strerror}") from None
+        return cls(
+            home=Path(env.get("EIDLN_HOME", ".eidln") or ".eidln"),
+            chain=chain,
+            chain_id=_int(env, "EIDLN_CHAIN_ID", 1337, 1),
+            confirmations=_int(env, "EIDLN_CONFIRMATIONS", 0),
+            sync_batch=_int(env, "EIDLN_SYNC_BATCH", 500, 1),
+            sync_interval=_float(env, "EIDLN_SYNC_INTERVAL", 1.0),
+            rpc_timeout=_float(env, "EIDLN_RPC_TIMEOUT", 10.0),
+            passphrase=passphrase,
+        )
