@@ -46,7 +46,7 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 @dataclass(frozen=True, slots=True)
 class Settings:
     home: Path = Path(".eidln")
-    chain: str = "embedded"  # "embedded" or a JSON-RPC URL
+    chain: str = "embedded"  # "embedded" or an http(s) JSON-RPC URL
     chain_id: int = 1337
     confirmations: int = 0
     sync_batch: int = 500
@@ -85,8 +85,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         chain = env.get("EIDLN_CHAIN", "embedded") or "embedded"
-        if chain != "embedded" and not chain.startswith(("http://", "https://", "ws://", "wss://")):
-            raise ConfigError(f"EIDLN_CHAIN must be 'embedded' or an http(s):// or ws(s):// URL, got {chain!r}")
+        if chain != "embedded" and not chain.startswith(("http://", "https://")):
+            raise ConfigError(f"EIDLN_CHAIN must be 'embedded' or an http(s):// JSON-RPC URL, got {chain!r}")
         passphrase = env.get("EIDLN_PASSPHRASE")
         pfile = env.get("EIDLN_PASSPHRASE_FILE")
         if passphrase is None and pfile:

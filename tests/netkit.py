@@ -103,14 +103,14 @@ class Net:
         return bool(self.ledger.call("CredentialRegistry", "covers", cid, tn))
 
 
-def populate(net: Net, rounds: int = 3) -> dict[str, Any]:
+def populate(net: Net, rounds: int = 3, first: int = 0) -> dict[str, Any]:
     """Write every kind of event: members, onboarding, numbers, porting, DIDs, grants, delegations, status."""
     tnsp = net.member("tnsp", Role.TNSP, "1234")
     other = net.member("other", Role.TNSP, "5678")
     vetter = net.member("vetter", Role.VETTER)
     tnsp_did, other_did, vetter_did = net.did(tnsp), net.did(other), net.did(vetter)
     ids: list[bytes] = []
-    for i in range(rounds):
+    for i in range(first, first + rounds):
         base = 12025550000 + i * 10000
         net.govern(Action.assign_blocks(base, 10000, tnsp.address))
         ent = net.did(net.onboarded(f"ent{i}", tnsp))
