@@ -44,7 +44,7 @@ def _account(ks: Keystore, ref: str) -> str:
     """An address, or the name of an account in the keystore."""
     if ref.startswith("0x"):
         if not is_address(ref):
-            raise NodeError(f"{ref!r} is not an Ethereum address", code="members.bad_account")
+            raise NodeError(f"{ref!r} is not an Ethereum address", code="cli.bad_account")
         return to_checksum_address(ref)
     return ks.address(ref)
 
@@ -56,8 +56,10 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
     if s.network_file.exists():
         raise NodeError(f"a network is already deployed in {s.home} ({s.network_file}); use another EIDLN_HOME",
                         code="config.network_exists")
-    if not 1 <= a.threshold <= a.governors:
-        raise NodeError(f"threshold {a.threshold} must be between 1 and the {a.governors} governors",
+    external = [_account(Keystore(s.keys_dir, None), x) for x in a.governor_address]
+    total = a.governors + len(external)
+    if not 1 <= a.threshold <= total:
+        raise NodeError(f"threshold {a.threshold} must be between 1 and the {total} governors",
                         code="members.bad_threshold")
     ks = Keystore(s.keys_dir, s.passphrase)
     with open_backend(s) as backend:
@@ -69,12 +71,17 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
             acct = ks.load(name) if name in ks.names() else ks.create(name)
             governors.append(acct.address)
             out(f"governor {name}: {acct.address}")
+        for addr in external:
+            governors.append(addr)
+            out(f"governor (external key): {addr}")
         out("deploying Members, NumberAuthority, DIDRegistry, CredentialRegistry ...")
+        if len(set(governors)) != len(governors):
+            raise NodeError("the same governor address is given twice", code="members.already_member")
         dep = deploy_network(backend, deployer, governors, a.threshold)
         dep.save(s.network_file)
     for name, addr in dep.addresses().items():
         out(f"  {name:<19} {addr}")
-    out(f"network ready: {a.governors} governor(s), threshold {a.threshold}, written to {s.network_file}")
+    out(f"network ready: {total} governor(s), threshold {a.threshold}, written to {s.network_file}")
     return 0
 
 
@@ -258,7 +265,10 @@ def _parser() -> argparse.ArgumentParser:
     net = sub.add_parser("network", help="deploy a network, generate a Besu consortium").add_subparsers(
         dest="cmd", required=True)
     init = net.add_parser("init", help="deploy the contracts and create the first governors")
-    init.add_argument("--governors", type=int, default=1, help="number of governor accounts to create (default 1)")
+    init.add_argument("--governors", type=int, default=1,
+                      help="number of governor accounts to create in this keystore (default 1; 0 with --governor-address)")
+    init.add_argument("--governor-address", action="append", default=[], metavar="ADDRESS",
+                      help="a governor whose key is held elsewhere (repeatable)")
     init.add_argument("--threshold", type=int, default=1, help="votes a proposal needs (default 1)")
     init.set_defaults(fn=cmd_network_init)
     besu = net.add_parser("besu-config", help="generate a Besu QBFT network for docker-compose.yml")
@@ -270,10 +280,10 @@ def _parser() -> argparse.ArgumentParser:
 
     acc = sub.add_parser("account", help="ledger accounts in the encrypted keystore").add_subparsers(
         dest="cmd", required=True)
-    new = acc.add_parser("new")
+    new = acc.add_parser("new", help="create an encrypted ledger account")
     new.add_argument("name")
     new.set_defaults(fn=cmd_account_new)
-    acc.add_parser("list").set_defaults(fn=cmd_account_list)
+    acc.add_parser("list", help="accounts in the keystore").set_defaults(fn=cmd_account_list)
 
     mem = sub.add_parser("member", help="governance: members, proposals, votes").add_subparsers(
         dest="cmd", required=True)
@@ -308,8 +318,9 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--count", type=int, default=1)
     q.add_argument("--to", required=True)
 
-    for name, fn in (("vote", cmd_member_vote), ("cancel", cmd_member_cancel)):
-        v = mem.add_parser(name)
+    for name, fn, text in (("vote", cmd_member_vote, "vote for an open proposal"),
+                           ("cancel", cmd_member_cancel, "withdraw your own open proposal")):
+        v = mem.add_parser(name, help=text)
         v.add_argument("proposal", type=int)
         v.add_argument("--as", dest="as_", required=True)
         v.set_defaults(fn=fn)

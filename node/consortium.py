@@ -218,7 +218,7 @@ def genesis(validators: Sequence[str], *, chain_id: int = 1337, block_period: in
     Every milestone up to London at block 0, then ``shanghaiTime``/``cancunTime`` 0 (Besu runs only the
     forks the genesis lists; our Vyper contracts are compiled for Cancun), ``zeroBaseFee`` (with
     ``--min-gas-price=0`` on every node, transactions cost nothing, so no account is funded), a very
-    large ``contractSizeLimit``, QBFT's fixed ``difficulty``/``mixHash`` and the validators in
+    ``contractSizeLimit`` 24,576 (EIP-170, the limit the embedded chain and anvil enforce too), QBFT's fixed ``difficulty``/``mixHash`` and the validators in
     ``extraData``. ``gas_limit`` defaults to 100 M per block: ample for the ledger, while bounding what
     one block (or an ``eth_call`` defaulting to the block gas limit) can cost a node.
     """
@@ -232,7 +232,7 @@ def genesis(validators: Sequence[str], *, chain_id: int = 1337, block_period: in
                   "berlinBlock", "londonBlock")
     config: dict[str, Any] = {"chainId": chain_id, **dict.fromkeys(milestones, 0),
                               "shanghaiTime": 0, "cancunTime": 0,
-                              "zeroBaseFee": True, "contractSizeLimit": 2_147_483_647,
+                              "zeroBaseFee": True, "contractSizeLimit": 24576,
                               "qbft": {"blockperiodseconds": block_period, "epochlength": epoch,
                                        "requesttimeoutseconds": request_timeout}}
     return {

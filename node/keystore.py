@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 
 from eth_account import Account
@@ -65,13 +66,24 @@ class Keystore:
         acct = Account.from_key(private_key) if private_key else Account.create()
         blob = Account.encrypt(acct.key, self._need_passphrase(), kdf="scrypt")
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(blob, f)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(blob, f)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)  # atomic, and refuses to replace an existing key
+            except FileExistsError:
+                raise KeystoreError(f"an account named {name!r} exists already", code="keystore.exists") from None
+        finally:
+            os.unlink(tmp)
+        dfd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
         return acct
 
     def load(self, name: str) -> LocalAccount:

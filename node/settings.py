@@ -87,7 +87,7 @@ class Settings:
         chain = env.get("EIDLN_CHAIN", "embedded") or "embedded"
         if chain != "embedded" and not chain.startswith(("http://", "https://")):
             raise ConfigError(f"EIDLN_CHAIN must be 'embedded' or an http(s):// JSON-RPC URL, got {chain!r}")
-        passphrase = env.get("EIDLN_PASSPHRASE")
+        passphrase = env.get("EIDLN_PASSPHRASE") or None
         pfile = env.get("EIDLN_PASSPHRASE_FILE")
         if passphrase is None and pfile:
             try:

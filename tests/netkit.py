@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from nacl.signing import SigningKey
 
 from did_method import KeyType, self_certifying_id
 from node.chain.base import ChainBackend
+from node.errors import LedgerRuleError
 from node.ledger.client import Action, Ledger, ProposalResult, deploy_network
 from node.ledger.records import Anchor, Flags, Kind, TNRange, credential_key
 from node.ledger.roles import Role
@@ -63,7 +67,7 @@ class Net:
     def member(self, name: str, roles: Role, spc: str = "") -> LocalAccount:
         acct = Account.create()
         sp = roles & (Role.TNSP | Role.RESP_ORG | Role.TN_RESELLER | Role.OSP)
-        self.govern(Action.admit(acct.address, roles, spc or ("%04d" % secrets.randbelow(10000) if sp else ""), name))
+        self.govern(Action.admit(acct.address, roles, spc or (f"{secrets.randbelow(10000):04d}" if sp else ""), name))
         self.accounts[name] = acct
         return acct
 
@@ -130,3 +134,11 @@ def populate(net: Net, rounds: int = 3, first: int = 0) -> dict[str, Any]:
         ids += [g.id, d.id]
     net.ledger.transact(other, "DIDRegistry", "deactivate", other_did.id)
     return {"credentials": ids}
+
+
+@contextmanager
+def refused(code: str) -> Iterator[None]:
+    """Expect a LedgerRuleError with exactly this code (not a prefix, not a regex)."""
+    with pytest.raises(LedgerRuleError) as exc:
+        yield
+    assert exc.value.code == code, f"expected {code}, got {exc.value.code}: {exc.value.message}"

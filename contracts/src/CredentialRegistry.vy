@@ -24,7 +24,6 @@ interface DIDRegistry:
 
 interface NumberAuthority:
     def holds(account: address, start: uint64, count: uint64, since: uint64) -> bool: view
-    def check_range(start: uint64, count: uint64) -> bool: view
 
 TNSP: constant(uint256) = 2
 RESP_ORG: constant(uint256) = 4
@@ -128,7 +127,7 @@ def _check_tns(tns: DynArray[TNRange, MAX_RANGES]):
     assert len(tns) > 0, "credentials: no numbers"
     prev_end: uint64 = 0
     for r: TNRange in tns:
-        assert staticcall NumberAuthority(self.numbers).check_range(r.start, r.count), "credentials: bad range"
+        # each range's own validity (count, digits) is checked by NumberAuthority.holds below
         assert r.start > prev_end, "credentials: ranges not canonical"
         prev_end = r.start + r.count  # the next range must start after this one ends, with a gap
 
@@ -322,13 +321,18 @@ def is_live(id: bytes32) -> bool:
 @external
 def covers(id: bytes32, tn: uint64) -> bool:
     """
-    @notice True if the credential is live, lists the number, and (for TN kinds) its root holder has held
-            the number without interruption since the root grant.
+    @notice True if the credential is live, lists the number, its subject DID is active, and its root
+            holder is still a TNSP / Resp Org member that has held the number without interruption since
+            the root grant.
     """
     if not self._live(id, convert(block.timestamp, uint64)):
         return False
     rec: Record = self._records[id]
     if rec.kind == ENTERPRISE_IDENTITY:
+        return False
+    if not staticcall DIDRegistry(self.dids).is_active(rec.subject):
+        return False
+    if not staticcall Members(self.members).has_any_role(rec.root_holder, TNSP | RESP_ORG):
         return False
     if not self._within(TNRange(start=tn, count=1), self._tns[id]):
         return False

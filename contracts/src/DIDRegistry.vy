@@ -122,6 +122,7 @@ def _only_controller(did: bytes16):
     assert c != empty(address), "did: not found"
     assert not self.deactivated[did], "did: deactivated"
     assert c == msg.sender, "did: not controller"
+    assert staticcall Members(self.members).is_known(msg.sender), "did: unknown account"
 
 
 @internal
@@ -263,9 +264,12 @@ def deactivate(did: bytes16):
 @external
 def is_controller(did: bytes16, account: address) -> bool:
     """
-    @notice True if `account` controls the DID and the DID is active.
+    @notice True if `account` controls the DID, the DID is active, and the account is still a member or
+            onboarded (an offboarded or removed account controls nothing).
     """
-    return self.controller[did] == account and account != empty(address) and not self.deactivated[did]
+    if self.controller[did] != account or account == empty(address) or self.deactivated[did]:
+        return False
+    return staticcall Members(self.members).is_known(account)
 
 
 @view

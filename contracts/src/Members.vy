@@ -330,12 +330,15 @@ def onboard(account: address, kind: String[32]):
 @external
 def offboard(account: address):
     """
-    @notice Remove an onboarded account. Only its endorser, or governance by proposal.
+    @notice Remove an onboarded account. Only its endorser while it still holds an endorsing role, or
+            governance by proposal. (Accounts stay onboarded when their endorser is removed; governance
+            offboards them if it must.)
     @param account The onboarded account.
     """
     endorser: address = self.endorser_of[account]
     assert endorser != empty(address), "members: not onboarded"
-    assert msg.sender == endorser or msg.sender == self, "members: not endorser"
+    by_endorser: bool = msg.sender == endorser and self.roles[msg.sender] & ENDORSER_ROLES != 0
+    assert by_endorser or msg.sender == self, "members: not endorser"
     self.endorser_of[account] = empty(address)
     log AccountOffboarded(account=account, by_account=msg.sender)
 

@@ -50,6 +50,7 @@ block_since: public(HashMap[uint64, uint64])
 number_holder: public(HashMap[uint64, address])
 number_since: public(HashMap[uint64, uint64])
 overrides: public(HashMap[uint64, uint256])
+override_bits: public(HashMap[uint64, uint256[4]])  # which numbers of a block have their own entry
 
 
 @deploy
@@ -166,13 +167,18 @@ def _holds(account: address, start: uint64, count: uint64, since: uint64) -> boo
             if self.block_holder[b] != account or self.block_since[b] > since:
                 return False
         else:
+            # per-number entries exist in this block: read them from the bitmap, and only those from storage
             lo: uint64 = max(start, b * BLOCK)
             hi: uint64 = min(last, b * BLOCK + BLOCK - 1)
+            bits: uint256[4] = self.override_bits[b]
+            block_ok: bool = self.block_holder[b] == account and self.block_since[b] <= since
             for j: uint256 in range(convert(hi - lo + 1, uint256), bound=1000):
-                h: address = empty(address)
-                s: uint64 = 0
-                h, s = self._holder(lo + convert(j, uint64))
-                if h != account or s > since:
+                tn: uint64 = lo + convert(j, uint64)
+                off: uint256 = convert(tn - b * BLOCK, uint256)
+                if (bits[off // 256] >> (off % 256)) & 1 == 1:
+                    if self.number_holder[tn] != account or self.number_since[tn] > since:
+                        return False
+                elif not block_ok:
                     return False
     return True
 
@@ -195,6 +201,14 @@ def holds(account: address, start: uint64, count: uint64, since: uint64) -> bool
 @internal
 def _only_governance():
     assert msg.sender == self.members, "numbers: only by proposal"
+
+
+@internal
+def _mark(tn: uint64):
+    b: uint64 = tn // BLOCK
+    off: uint256 = convert(tn - b * BLOCK, uint256)
+    self.override_bits[b][off // 256] |= 1 << (off % 256)
+    self.overrides[b] += 1
 
 
 @view
@@ -253,7 +267,7 @@ def assign_numbers(start: uint64, count: uint64, holder: address):
         assert h == empty(address), "numbers: already assigned"
         self.number_holder[tn] = holder
         self.number_since[tn] = now
-        self.overrides[tn // BLOCK] += 1
+        self._mark(tn)
     log NumbersAssigned(start=start, count=count, holder=holder)
 
 
@@ -295,7 +309,7 @@ def port(start: uint64, count: uint64, to_holder: address):
         for i: uint256 in range(convert(count, uint256), bound=MAX_NUMBERS_PER_CALL):
             tn: uint64 = start + convert(i, uint64)
             if self.number_holder[tn] == empty(address):
-                self.overrides[tn // BLOCK] += 1
+                self._mark(tn)
             self.number_holder[tn] = to_holder
             self.number_since[tn] = now
     log NumbersPorted(start=start, count=count, from_holder=from_holder, to_holder=to_holder)

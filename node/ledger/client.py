@@ -25,8 +25,8 @@ __all__ = ["Action", "Ledger", "ProposalResult", "deploy_network", "GAS"]
 GAS = {
     "deploy": 6_000_000,
     "default": 3_000_000,
-    "anchor": 4_000_000,
-    "anchor_batch": 30_000_000,
+    "anchor": 8_000_000,
+    "anchor_batch": 40_000_000,
     "numbers": 30_000_000,
 }
 
@@ -127,7 +127,9 @@ class Ledger:
         if receipt.status != 1:
             reason = ""
             try:
-                self.backend.call(account.address, to, data, block=max(receipt.block_number - 1, 0))
+                # the state after the block holds whatever made this transaction fail (a write earlier in
+                # the same block included), so the call there reproduces the rule's reason
+                self.backend.call(account.address, to, data, block=receipt.block_number)
             except ChainRevert as exc:
                 reason = exc.reason
             if reason:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,9 +132,9 @@ class Follower:
         return {"block": lg.block_number, "log_index": lg.log_index, "tx_index": lg.tx_index, "tx_hash": lg.tx_hash,
                 "timestamp": timestamp, "contract": name, "name": ev.name, "args": to_json(ev.args)}
 
-    def _prune_blocks(self, db: object, end: int) -> None:
+    def _prune_blocks(self, db: sqlite3.Connection, end: int) -> None:
         # keep the hashes of blocks with events (history) and of the last 256 batch ends (reorg search)
-        self.store.db.execute(
+        db.execute(
             "DELETE FROM blocks WHERE number < ? AND number NOT IN (SELECT DISTINCT block FROM events) "
             "AND number NOT IN (SELECT number FROM blocks ORDER BY number DESC LIMIT 256)", (end,))
 

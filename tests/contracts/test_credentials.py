@@ -6,18 +6,14 @@ from dataclasses import replace
 
 import pytest
 
-from node.errors import LedgerRuleError
 from node.ledger.client import Action
 from node.ledger.records import Flags, Kind, Status, TNRange
 from node.ledger.roles import Role
-from tests.netkit import Did, Net
+from tests.netkit import Did, Net, refused
 
 BOTH = Flags.MAY_ORIGINATE | Flags.MAY_DELEGATE
 BLOCK = 12025550000
 
-
-def refused(code: str):  # type: ignore[no-untyped-def]
-    return pytest.raises(LedgerRuleError, match=code)
 
 
 class World:
@@ -254,3 +250,21 @@ def test_batch_is_all_or_nothing(w: World, net: Net) -> None:
     net.ledger.anchor(w.tnsp_acct, [g2.to_abi()])
     net.ledger.anchor(w.ent.controller, [d.to_abi()])
     assert net.covers(d.id, BLOCK + 5004)
+
+
+def test_covers_needs_active_subject_and_a_member_root_holder(w: World, net: Net) -> None:
+    g = w.grant()
+    d = w.delegate(w.ent, w.cc, g.id, (TNRange(BLOCK, 10),))
+    net.ledger.transact(w.cc.controller, "DIDRegistry", "deactivate", w.cc.id)
+    assert not net.covers(d.id, BLOCK) and net.covers(g.id, BLOCK)
+    net.govern(Action.remove(w.tnsp_acct.address))
+    assert not net.covers(g.id, BLOCK)
+
+
+def test_grant_over_blocks_with_ported_numbers(w: World, net: Net) -> None:
+    """Ported numbers inside the granted blocks are checked one by one, within the gas a grant gets."""
+    b_acct = net.member("b", Role.TNSP, "5555")
+    net.govern(Action.port(BLOCK + 1500, 1, b_acct.address))
+    net.govern(Action.port(BLOCK + 2500, 1, b_acct.address))
+    g = w.grant(tns=(TNRange(BLOCK + 1000, 500), TNRange(BLOCK + 1501, 999), TNRange(BLOCK + 2501, 499)))
+    assert net.covers(g.id, BLOCK + 2999) and not net.covers(g.id, BLOCK + 1500)

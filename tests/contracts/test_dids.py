@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from eth_account import Account
 from nacl.signing import SigningKey
 
 from did_method import KeyType, self_certifying_id
-from node.errors import LedgerRuleError
 from node.ledger.roles import Role
-from tests.netkit import Net
-
-
-def refused(code: str):  # type: ignore[no-untyped-def]
-    return pytest.raises(LedgerRuleError, match=code)
+from tests.netkit import Net, refused
 
 
 def _key() -> bytes:
@@ -95,3 +89,14 @@ def test_changes_link_to_previous_change(net: Net) -> None:
     (ev,) = net.ledger.events(r)
     assert ev.name == "KeyAdded" and ev.args["previous_change"] == first
     assert net.ledger.call("DIDRegistry", "changed", d.id) == r.block_number
+
+
+def test_offboarded_account_controls_nothing(net: Net) -> None:
+    tnsp = net.member("tnsp", Role.TNSP, "1234")
+    ent = net.onboarded("ent", tnsp)
+    d = net.did(ent)
+    assert net.ledger.call("DIDRegistry", "is_controller", d.id, ent.address)
+    net.ledger.offboard(tnsp, ent.address)
+    assert not net.ledger.call("DIDRegistry", "is_controller", d.id, ent.address)
+    with refused("did.unknown_account"):
+        net.ledger.transact(ent, "DIDRegistry", "add_key", d.id, "key-2", 1, _key(), 2)

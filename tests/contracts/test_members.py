@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
-from node.errors import LedgerRuleError
 from node.ledger.client import Action
 from node.ledger.roles import Role
-from tests.netkit import Net
-
-
-def refused(code: str) -> pytest.RaisesExc:  # type: ignore[name-defined]
-    return pytest.raises(LedgerRuleError, match=code)
+from tests.netkit import Net, refused
 
 
 def test_admission_needs_threshold_votes(net: Net) -> None:
@@ -143,3 +138,12 @@ def test_governance_offboards_anyone(net: Net) -> None:
     ent = net.onboarded("ent", tnsp)
     net.govern(Action.offboard(ent.address))
     assert not net.ledger.call("Members", "is_known", ent.address)
+
+
+def test_removed_endorser_cannot_offboard(net: Net) -> None:
+    tnsp = net.member("tnsp", Role.TNSP, "1234")
+    ent = net.onboarded("ent", tnsp)
+    net.govern(Action.remove(tnsp.address))
+    assert net.ledger.call("Members", "is_known", ent.address)  # customers stay onboarded
+    with refused("members.not_endorser"):
+        net.ledger.offboard(tnsp, ent.address)
