@@ -24,6 +24,7 @@ interface DIDRegistry:
 
 interface NumberAuthority:
     def holds(account: address, start: uint64, count: uint64, since: uint64) -> bool: view
+    def epoch() -> uint64: view
 
 TNSP: constant(uint256) = 2
 RESP_ORG: constant(uint256) = 4
@@ -89,6 +90,7 @@ event CredentialAnchored:
     valid_from: uint64
     valid_until: uint64
     root_holder: address
+    root_since: uint64
     tns: DynArray[TNRange, MAX_RANGES]
     credential: Bytes[MAX_CREDENTIAL]
 
@@ -188,9 +190,9 @@ def _anchor(a: Anchor):
         assert staticcall Members(self.members).has_any_role(msg.sender, TNSP | RESP_ORG), "credentials: not tn holder role"
         assert a.parent == empty(bytes32), "credentials: root has parent"
         self._check_tns(a.tns)
-        assert self._holds_all(msg.sender, a.tns, now), "credentials: numbers not held"
+        root_since = staticcall NumberAuthority(self.numbers).epoch()
+        assert self._holds_all(msg.sender, a.tns, root_since), "credentials: numbers not held"
         root_holder = msg.sender
-        root_since = now
     elif a.kind == TN_DELEGATION:
         parent: Record = self._records[a.parent]
         assert parent.kind == TN_RIGHT_TO_USE or parent.kind == TN_DELEGATION, "credentials: unknown parent"
@@ -220,7 +222,7 @@ def _anchor(a: Anchor):
         self._tns[a.id] = a.tns
     log CredentialAnchored(
         id=a.id, issuer=a.issuer, subject=a.subject, kind=a.kind, parent=a.parent, flags=a.flags, depth=depth,
-        valid_from=a.valid_from, valid_until=a.valid_until, root_holder=root_holder, tns=a.tns,
+        valid_from=a.valid_from, valid_until=a.valid_until, root_holder=root_holder, root_since=root_since, tns=a.tns,
         credential=a.credential,
     )
 

@@ -8,7 +8,9 @@
         ported) held individually. Numbers are E.164 digits read as an integer (no leading zeros in E.164).
 @dev Porting rule (read by the credential registry and the node): a TN grant rests on its root holder's
      holding. It covers a number only while that holder holds the number and has held it since before the
-     grant was anchored (`holds(..., since)`). A number ported away ends every grant and delegation for that
+     grant was anchored (`holds(..., since)`). "Since" is the holding epoch: a counter that every assignment
+     and every port increments, so the order is exact even when several blocks share a timestamp or a
+     port and a grant share a block. A number ported away ends every grant and delegation for that
      number at once, and porting it back later does not revive them.
 """
 
@@ -31,20 +33,24 @@ event BlocksAssigned:
     start: indexed(uint64)
     count: uint64
     holder: indexed(address)
+    epoch: uint64
 
 event NumbersAssigned:
     start: indexed(uint64)
     count: uint64
     holder: indexed(address)
+    epoch: uint64
 
 event NumbersPorted:
     start: indexed(uint64)
     count: uint64
     from_holder: indexed(address)
     to_holder: indexed(address)
+    epoch: uint64
 
 
 members: public(address)
+epoch: public(uint64)  # holding epoch: +1 at every assignment or port
 block_holder: public(HashMap[uint64, address])
 block_since: public(HashMap[uint64, uint64])
 number_holder: public(HashMap[uint64, address])
@@ -145,7 +151,7 @@ def holder_of(tn: uint64) -> address:
 @external
 def holder_since(tn: uint64) -> uint64:
     """
-    @notice When the current holder got the number (block timestamp); 0 if nobody holds it.
+    @notice The holding epoch at which the current holder got the number; 0 if nobody holds it.
     """
     h: address = empty(address)
     s: uint64 = 0
@@ -189,7 +195,8 @@ def holds(account: address, start: uint64, count: uint64, since: uint64) -> bool
     """
     @notice True if `account` holds every number in [start, start+count) and has held each since `since`
             or earlier.
-    @param since A block timestamp; pass the grant's anchoring time to ask whether a grant still stands.
+    @param since A holding epoch; pass a grant's `root_since` to ask whether the grant still stands, or
+           max_value(uint64) for "holds now".
     """
     self._check_range(start, count)
     return self._holds(account, start, count, since)
@@ -201,6 +208,13 @@ def holds(account: address, start: uint64, count: uint64, since: uint64) -> bool
 @internal
 def _only_governance():
     assert msg.sender == self.members, "numbers: only by proposal"
+
+
+@internal
+def _next_epoch() -> uint64:
+    e: uint64 = self.epoch + 1
+    self.epoch = e
+    return e
 
 
 @internal
@@ -234,13 +248,13 @@ def assign_blocks(start: uint64, count: uint64, holder: address):
     assert convert(count // BLOCK, uint256) <= MAX_BLOCKS_PER_CALL, "numbers: too many"
     assert not self._toll_free(start) and not self._toll_free(start + count - 1), "numbers: toll free by number"
     self._check_holder_role(holder, False)
-    now: uint64 = convert(block.timestamp, uint64)
+    now: uint64 = self._next_epoch()
     for i: uint256 in range(convert(count // BLOCK, uint256), bound=MAX_BLOCKS_PER_CALL):
         b: uint64 = start // BLOCK + convert(i, uint64)
         assert self.block_holder[b] == empty(address) and self.overrides[b] == 0, "numbers: already assigned"
         self.block_holder[b] = holder
         self.block_since[b] = now
-    log BlocksAssigned(start=start, count=count, holder=holder)
+    log BlocksAssigned(start=start, count=count, holder=holder, epoch=now)
 
 
 @external
@@ -258,7 +272,7 @@ def assign_numbers(start: uint64, count: uint64, holder: address):
     toll_free: bool = self._toll_free(start)
     assert toll_free == self._toll_free(start + count - 1), "numbers: mixed toll free"
     self._check_holder_role(holder, toll_free)
-    now: uint64 = convert(block.timestamp, uint64)
+    now: uint64 = self._next_epoch()
     for i: uint256 in range(convert(count, uint256), bound=MAX_NUMBERS_PER_CALL):
         tn: uint64 = start + convert(i, uint64)
         h: address = empty(address)
@@ -268,7 +282,7 @@ def assign_numbers(start: uint64, count: uint64, holder: address):
         self.number_holder[tn] = holder
         self.number_since[tn] = now
         self._mark(tn)
-    log NumbersAssigned(start=start, count=count, holder=holder)
+    log NumbersAssigned(start=start, count=count, holder=holder, epoch=now)
 
 
 @external
@@ -292,7 +306,7 @@ def port(start: uint64, count: uint64, to_holder: address):
     assert from_holder != empty(address), "numbers: not assigned"
     assert from_holder != to_holder, "numbers: same holder"
     assert self._holds(from_holder, start, count, max_value(uint64)), "numbers: mixed holders"
-    now: uint64 = convert(block.timestamp, uint64)
+    now: uint64 = self._next_epoch()
     whole: bool = start % BLOCK == 0 and count % BLOCK == 0
     if whole:
         for i: uint256 in range(convert(count // BLOCK, uint256), bound=MAX_RANGE_BLOCKS):
@@ -312,4 +326,4 @@ def port(start: uint64, count: uint64, to_holder: address):
                 self._mark(tn)
             self.number_holder[tn] = to_holder
             self.number_since[tn] = now
-    log NumbersPorted(start=start, count=count, from_holder=from_holder, to_holder=to_holder)
+    log NumbersPorted(start=start, count=count, from_holder=from_holder, to_holder=to_holder, epoch=now)

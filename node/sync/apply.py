@@ -117,21 +117,21 @@ def _blocks(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     a = ev["args"]
     first = a["start"] // 1000
     db.executemany("INSERT INTO number_blocks (block, holder, since) VALUES (?, ?, ?)",
-                   [(first + i, a["holder"], ev["timestamp"]) for i in range(a["count"] // 1000)])
+                   [(first + i, a["holder"], a["epoch"]) for i in range(a["count"] // 1000)])
 
 
 @handles("NumberAuthority", "NumbersAssigned")
 def _numbers(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     a = ev["args"]
     db.executemany("INSERT INTO numbers (tn, holder, since) VALUES (?, ?, ?)",
-                   [(a["start"] + i, a["holder"], ev["timestamp"]) for i in range(a["count"])])
+                   [(a["start"] + i, a["holder"], a["epoch"]) for i in range(a["count"])])
 
 
 @handles("NumberAuthority", "NumbersPorted")
 def _ported(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     a = ev["args"]
-    start, count, ts = a["start"], a["count"], ev["timestamp"]
-    db.execute("INSERT INTO ports (block, log_index, start, count, from_holder, to_holder, timestamp) "
+    start, count, ts = a["start"], a["count"], a["epoch"]
+    db.execute("INSERT INTO ports (block, log_index, start, count, from_holder, to_holder, epoch) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                (ev["block"], ev["log_index"], start, count, a["from_holder"], a["to_holder"], ts))
     first, nblocks = start // 1000, count // 1000
@@ -186,10 +186,10 @@ def _anchored(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     a = ev["args"]
     db.execute(
         "INSERT INTO credentials (id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, "
-        "root_holder, status, tns, credential, anchored_block, anchored_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+        "root_holder, root_since, status, tns, credential, anchored_block, anchored_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
         (_hex(a["id"]), a["kind"], _hex(a["issuer"]), _hex(a["subject"]), _hex(a["parent"]), a["flags"],
-         a["depth"], a["valid_from"], a["valid_until"], a["root_holder"],
+         a["depth"], a["valid_from"], a["valid_until"], a["root_holder"], a["root_since"],
          json.dumps([[r["start"], r["count"]] for r in a["tns"]]), _hex(a["credential"]), ev["block"],
          ev["timestamp"]))
 

@@ -38,18 +38,19 @@ CREATE TABLE IF NOT EXISTS proposals (
     deadline INTEGER NOT NULL, votes INTEGER NOT NULL, state TEXT NOT NULL, created_block INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS votes (proposal_id INTEGER NOT NULL, voter TEXT NOT NULL, block INTEGER NOT NULL,
     PRIMARY KEY (proposal_id, voter));
+-- since = the holding epoch (NumberAuthority.epoch) at which the holder got the block / number
 CREATE TABLE IF NOT EXISTS number_blocks (block INTEGER PRIMARY KEY, holder TEXT NOT NULL, since INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS numbers (tn INTEGER PRIMARY KEY, holder TEXT NOT NULL, since INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ports (
     block INTEGER NOT NULL, log_index INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL,
-    from_holder TEXT NOT NULL, to_holder TEXT NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY (block, log_index));
+    from_holder TEXT NOT NULL, to_holder TEXT NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (block, log_index));
 CREATE TABLE IF NOT EXISTS dids (
     did BLOB PRIMARY KEY, controller TEXT NOT NULL, deactivated INTEGER NOT NULL,
     created_block INTEGER NOT NULL, updated_block INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS credentials (
     id BLOB PRIMARY KEY, kind INTEGER NOT NULL, issuer BLOB NOT NULL, subject BLOB NOT NULL, parent BLOB NOT NULL,
     flags INTEGER NOT NULL, depth INTEGER NOT NULL, valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL,
-    root_holder TEXT NOT NULL, status INTEGER NOT NULL, tns TEXT NOT NULL, credential BLOB NOT NULL,
+    root_holder TEXT NOT NULL, root_since INTEGER NOT NULL, status INTEGER NOT NULL, tns TEXT NOT NULL, credential BLOB NOT NULL,
     anchored_block INTEGER NOT NULL, anchored_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials (subject);
 CREATE INDEX IF NOT EXISTS credentials_issuer ON credentials (issuer);

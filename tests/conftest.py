@@ -1,0 +1,24 @@
+"""Session-wide fixtures. Only ``anvil`` lives here: one real anvil process shared by every test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from node.chain.anvil import AnvilProcess
+from node.errors import ConfigError
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilProcess]:
+    """A running anvil (chain id 1337, cancun, zero fees, auto-mining), started once per session.
+
+    A missing binary fails the test with the install command; it is never a skip.
+    """
+    try:
+        proc = AnvilProcess()
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with proc:
+        yield proc
