@@ -266,7 +266,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="cmd", required=True)
     init = net.add_parser("init", help="deploy the contracts and create the first governors")
     init.add_argument("--governors", type=int, default=1,
-                      help="number of governor accounts to create in this keystore (default 1; 0 with --governor-address)")
+                      help="governor accounts to create in this keystore (default 1; may be 0 with --governor-address)")
     init.add_argument("--governor-address", action="append", default=[], metavar="ADDRESS",
                       help="a governor whose key is held elsewhere (repeatable)")
     init.add_argument("--threshold", type=int, default=1, help="votes a proposal needs (default 1)")

@@ -217,8 +217,9 @@ def genesis(validators: Sequence[str], *, chain_id: int = 1337, block_period: in
 
     Every milestone up to London at block 0, then ``shanghaiTime``/``cancunTime`` 0 (Besu runs only the
     forks the genesis lists; our Vyper contracts are compiled for Cancun), ``zeroBaseFee`` (with
-    ``--min-gas-price=0`` on every node, transactions cost nothing, so no account is funded), a very
-    ``contractSizeLimit`` 24,576 (EIP-170, the limit the embedded chain and anvil enforce too), QBFT's fixed ``difficulty``/``mixHash`` and the validators in
+    ``--min-gas-price=0`` on every node, transactions cost nothing, so no account is funded),
+    ``contractSizeLimit`` 24,576 (EIP-170, as the embedded chain and anvil),
+    QBFT's fixed ``difficulty``/``mixHash`` and the validators in
     ``extraData``. ``gas_limit`` defaults to 100 M per block: ample for the ledger, while bounding what
     one block (or an ``eth_call`` defaulting to the block gas limit) can cost a node.
     """

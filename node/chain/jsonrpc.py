@@ -69,7 +69,6 @@ from node.errors import (
 __all__ = ["JsonRpcChain", "revert_reason", "revert_reason_from_rpc_error"]
 
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
-_PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 _REVERT_PREFIX = re.compile(
     r"^\s*(?:vm exception while processing transaction:\s*)?(?:execution reverted|reverted)\s*:?\s*", re.I
 )
@@ -91,21 +90,19 @@ _DROP_CHECK = 0.25  # s between checks that unmined transactions are still known
 
 
 def revert_reason(data: bytes) -> str:
-    """Decode revert data: ``Error(string)`` → the string, none → ``""``, ``Panic(n)`` → ``"panic: 0x11"``.
+    """Decode revert data: ``Error(string)`` → the string; anything else → ``""``.
 
-    Anything else (a custom error, undecodable bytes) comes back as ``0x``-hex so that no information is lost.
+    The same rule as the embedded chain: only a contract's own ``Error(string)`` is a reason (and becomes an
+    error code); a panic, a custom error or undecodable bytes is an unexplained revert, ``ledger.reverted``.
+    Our contracts give a namespaced reason for every refusal, so "" means a bug or out of gas.
     """
-    if not data:
-        return ""
     if data[:4] == _ERROR_SELECTOR:
         try:
             (text,) = abi_decode(["string"], data[4:])
             return str(text)
-        except Exception:  # malformed ABI or non-UTF-8: keep the bytes
-            return "0x" + data.hex()
-    if data[:4] == _PANIC_SELECTOR and len(data) == 36:
-        return f"panic: {hex(int.from_bytes(data[4:], 'big'))}"
-    return "0x" + data.hex()
+        except Exception:  # malformed ABI or non-UTF-8
+            return ""
+    return ""
 
 
 def _reason_from_data(data: object) -> str | None:

@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS dids (
 CREATE TABLE IF NOT EXISTS credentials (
     id BLOB PRIMARY KEY, kind INTEGER NOT NULL, issuer BLOB NOT NULL, subject BLOB NOT NULL, parent BLOB NOT NULL,
     flags INTEGER NOT NULL, depth INTEGER NOT NULL, valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL,
-    root_holder TEXT NOT NULL, root_since INTEGER NOT NULL, status INTEGER NOT NULL, tns TEXT NOT NULL, credential BLOB NOT NULL,
+    root_holder TEXT NOT NULL, root_since INTEGER NOT NULL, status INTEGER NOT NULL, tns TEXT NOT NULL,
+    credential BLOB NOT NULL,
     anchored_block INTEGER NOT NULL, anchored_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials (subject);
 CREATE INDEX IF NOT EXISTS credentials_issuer ON credentials (issuer);

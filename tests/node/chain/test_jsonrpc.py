@@ -132,17 +132,17 @@ ERROR_DATA = "0x" + (bytes.fromhex("08c379a0") + encode(["string"], ["members: n
         ("execution reverted", "0x", ""),
         ("execution reverted", None, ""),
         (None, None, ""),
-        ("execution reverted", "0x4e487b71" + "00" * 31 + "11", "panic: 0x11"),
-        ("execution reverted", "0xdeadbeef", "0xdeadbeef"),  # custom error: kept as hex
+        ("execution reverted", "0x4e487b71" + "00" * 31 + "11", ""),  # panic: unexplained, as on embedded
+        ("execution reverted", "0xdeadbeef", ""),  # custom error: unexplained
     ],
 )
 def test_revert_reason_from_rpc_error(message: str | None, data: object, reason: str) -> None:
     assert revert_reason_from_rpc_error(message, data) == reason
 
 
-def test_revert_reason_keeps_undecodable_bytes() -> None:
+def test_revert_reason_undecodable_is_unexplained() -> None:
     bad = bytes.fromhex("08c379a0") + encode(["bytes"], [b"\xff\xfe"])
-    assert revert_reason(bad) == "0x" + bad.hex()
+    assert revert_reason(bad) == ""
     assert revert_reason(b"") == ""
 
 
