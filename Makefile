@@ -21,7 +21,7 @@ setup: $(BIN)/.installed .tools/.anvil-$(ANVIL_VERSION)
 demo: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/walkthrough.sh
 
-test: setup
+test: setup lint
 	$(BIN)/python -m contracts.build --check
 	$(BIN)/python -m pytest -q
 
@@ -36,3 +36,4 @@ artifacts: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check node contracts did_method wallet tests benchmarks
+	$(BIN)/mypy

@@ -65,7 +65,7 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
     with open_backend(s) as backend:
         out(f"chain: {s.chain} (chain id {backend.chain_id()}, head {backend.head()})")
         deployer = ks.load("deployer") if "deployer" in ks.names() else ks.create("deployer")
-        governors = []
+        governors: list[str] = []
         for i in range(1, a.governors + 1):
             name = f"governor{i}"
             acct = ks.load(name) if name in ks.names() else ks.create(name)

@@ -19,6 +19,9 @@ def anvil() -> Iterator[AnvilProcess]:
     try:
         proc = AnvilProcess()
     except ConfigError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with proc:
-        yield proc
+        missing = str(exc)
+    else:
+        with proc:
+            yield proc
+        return
+    pytest.fail(missing, pytrace=False)

@@ -107,3 +107,17 @@ def test_subprocess_exit_codes(cli: Cli) -> None:
     usage = subprocess.run([sys.executable, "-m", "node.cli", "member", "frobnicate"], env=env,
                            capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
+
+
+def test_external_governors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from eth_account import Account
+
+    outside = Account.create()
+    c = Cli(tmp_path / "ext")
+    assert c("network", "init", "--governors", "1", "--governor-address", outside.address, "--threshold", "2") == 0
+    assert f"governor (external key): {outside.address}" in c.text and "2 governor(s)" in c.text
+    c2 = Cli(tmp_path / "bad")
+    assert c2("network", "init", "--governor-address", "0x1234") == 1
+    assert "cli.bad_account" in capsys.readouterr().err
+    assert c2("network", "init", "--governors", "1", "--threshold", "2") == 1
+    assert "members.bad_threshold" in capsys.readouterr().err
