@@ -1,4 +1,5 @@
-"""Chain backends behind one interface."""
+"""Chain backends behind one interface: :class:`EmbeddedChain` (in-process, durable) and
+:class:`JsonRpcChain` (anvil, Besu). Import the backend modules directly to avoid loading both."""
 
 from node.chain.base import DEFAULT_GAS, BlockRef, Call, ChainBackend, Log, Receipt
 

@@ -35,6 +35,7 @@ Design decisions:
 from __future__ import annotations
 
 import atexit
+import ctypes
 import http.client
 import json
 import os
@@ -42,6 +43,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -70,6 +72,14 @@ def _kill_children() -> None:
 
 
 atexit.register(_kill_children)
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGKILL anvil when its parent dies, even by SIGKILL (no orphan keeps
+    the port when atexit cannot run). A no-op elsewhere."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def find_anvil(explicit: str | os.PathLike[str] | None = None) -> str | None:
@@ -208,7 +218,8 @@ class AnvilProcess:
     def _launch(self, port: int) -> None:
         self._stderr = tempfile.TemporaryFile(prefix="anvil-stderr-")
         self._proc = subprocess.Popen(
-            self.args(port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr
+            self.args(port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only async-signal-safe prctl in the child
         )
         _CHILDREN.add(self._proc)
         deadline = time.monotonic() + self.start_timeout
