@@ -121,3 +121,10 @@ def test_external_governors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "cli.bad_account" in capsys.readouterr().err
     assert c2("network", "init", "--governors", "1", "--threshold", "2") == 1
     assert "members.bad_threshold" in capsys.readouterr().err
+
+
+def test_unreachable_chain_is_one_clear_line(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("node", "status", env={"EIDLN_CHAIN": "http://127.0.0.1:9"}) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: chain.unavailable: cannot reach the chain at http://127.0.0.1:9")
+    assert err.count("\n") == 1
