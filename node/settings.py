@@ -53,10 +53,16 @@ class Settings:
     sync_interval: float = 1.0
     rpc_timeout: float = 10.0
     passphrase: str | None = None
+    wallet: Path | None = None  # default <home>/wallet.json
+    wallet_passphrase: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
 
     def __repr__(self) -> str:  # never print the passphrase
-        shown = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "passphrase"}
-        return f"Settings({shown}, passphrase={'set' if self.passphrase else 'unset'})"
+        secret = ("passphrase", "wallet_passphrase")
+        shown = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in secret}
+        return (f"Settings({shown}, passphrase={'set' if self.passphrase else 'unset'}, "
+                f"wallet_passphrase={'set' if self.wallet_passphrase else 'unset'})")
 
     @property
     def embedded(self) -> bool:
@@ -73,6 +79,10 @@ class Settings:
     @property
     def index_file(self) -> Path:
         return self.home / "index.sqlite"
+
+    @property
+    def wallet_file(self) -> Path:
+        return self.wallet if self.wallet is not None else self.home / "wallet.json"
 
     @property
     def keys_dir(self) -> Path:
@@ -103,4 +113,8 @@ class Settings:
             sync_interval=_float(env, "EIDLN_SYNC_INTERVAL", 1.0),
             rpc_timeout=_float(env, "EIDLN_RPC_TIMEOUT", 10.0),
             passphrase=passphrase,
+            wallet=Path(env["EIDLN_WALLET"]) if env.get("EIDLN_WALLET") else None,
+            wallet_passphrase=env.get("EIDLN_WALLET_PASSPHRASE") or passphrase,
+            api_host=env.get("EIDLN_API_HOST", "127.0.0.1") or "127.0.0.1",
+            api_port=_int(env, "EIDLN_API_PORT", 8080, 1),
         )

@@ -214,7 +214,7 @@ class Ledger:
 
 
 def deploy_network(backend: ChainBackend, deployer: LocalAccount, governors: Sequence[str],
-                   threshold: int) -> Deployment:
+                   threshold: int, *, network: str = "local") -> Deployment:
     """Deploy the four contracts, bind them, and make ``governors`` the first governors."""
     if not 1 <= threshold <= len(governors):
         raise LedgerRuleError("members: bad threshold",
@@ -236,6 +236,6 @@ def deploy_network(backend: ChainBackend, deployer: LocalAccount, governors: Seq
     creds = deploy("CredentialRegistry", m, dids, numbers).contract_address
     assert creds is not None
     dep = Deployment(chain_id=chain_id, members=m, numbers=numbers, dids=dids, credentials=creds,
-                     start_block=members.block_number)
+                     start_block=members.block_number, network=network)
     Ledger(backend, dep).transact(deployer, "Members", "bind", [numbers, dids, creds])
     return dep

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class Deployment:
     dids: str
     credentials: str
     start_block: int  # the block of the first contract: sync starts here
+    network: str = "local"  # the network name in did:eidln:<network>:<id>
 
     def addresses(self) -> dict[str, str]:
         return {"Members": self.members, "NumberAuthority": self.numbers, "DIDRegistry": self.dids,
@@ -43,9 +45,12 @@ class Deployment:
             raise ConfigError(f"cannot read the deployment file {path}: {exc}") from None
         try:
             dep = cls(chain_id=int(data["chain_id"]), members=data["members"], numbers=data["numbers"],
-                      dids=data["dids"], credentials=data["credentials"], start_block=int(data["start_block"]))
+                      dids=data["dids"], credentials=data["credentials"], start_block=int(data["start_block"]),
+                      network=str(data.get("network", "local")))
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"the deployment file {path} is malformed ({exc})") from None
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", dep.network):
+            raise ConfigError(f"the deployment file {path} has a bad network name {dep.network!r}")
         for a in dep.addresses().values():
             if not is_checksum_address(a):
                 raise ConfigError(f"the deployment file {path} has a bad address {a!r}")

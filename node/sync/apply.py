@@ -149,17 +149,26 @@ def _ported(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- DIDRegistry
 
 
+def _did_history(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
+    """Every DID change, keyed by DID, in chain order: what resolution (at any version) replays."""
+    db.execute("INSERT INTO did_changes (did, block, log_index, timestamp, name, args) VALUES (?, ?, ?, ?, ?, ?)",
+               (_hex(ev["args"]["did"]), ev["block"], ev["log_index"], ev["timestamp"], ev["name"],
+                json.dumps(ev["args"], sort_keys=True)))
+
+
 @handles("DIDRegistry", "DIDCreated")
 def _did_created(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     a = ev["args"]
     db.execute("INSERT INTO dids (did, controller, deactivated, created_block, updated_block) VALUES (?, ?, 0, ?, ?)",
                (_hex(a["did"]), a["controller"], ev["block"], ev["block"]))
+    _did_history(db, ev)
 
 
 def _did_touched(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     cur = db.execute("UPDATE dids SET updated_block = ? WHERE did = ?", (ev["block"], _hex(ev["args"]["did"])))
     if cur.rowcount != 1:
         raise StoreError(f"{ev['name']} for unknown DID {ev['args']['did']}", code="store.inconsistent")
+    _did_history(db, ev)
 
 
 for _name in ("KeyAdded", "KeyRevoked", "ServiceSet", "ServiceRemoved"):

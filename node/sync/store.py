@@ -19,7 +19,7 @@ from node.errors import StoreError
 
 __all__ = ["Store", "to_json", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,13 +53,16 @@ CREATE TABLE IF NOT EXISTS credentials (
     root_holder TEXT NOT NULL, root_since INTEGER NOT NULL, status INTEGER NOT NULL, tns TEXT NOT NULL,
     credential BLOB NOT NULL,
     anchored_block INTEGER NOT NULL, anchored_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS did_changes (
+    did BLOB NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, timestamp INTEGER NOT NULL,
+    name TEXT NOT NULL, args TEXT NOT NULL, PRIMARY KEY (did, block, log_index));
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials (subject);
 CREATE INDEX IF NOT EXISTS credentials_issuer ON credentials (issuer);
 CREATE INDEX IF NOT EXISTS credentials_parent ON credentials (parent);
 """
 
 DERIVED_TABLES = ("members", "onboarded", "proposals", "votes", "number_blocks", "numbers", "ports", "dids",
-                  "credentials")
+                  "did_changes", "credentials")
 
 
 def to_json(value: Any) -> Any:

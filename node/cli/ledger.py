@@ -1,16 +1,11 @@
-"""``eidln``: the operator's command line.
-
-Every failure the node expects ends as one line on stderr (``error: <code>: <message>``) and a non-zero
-exit status (1 for refused operations and bad settings, 2 for bad usage).
-"""
+"""``eidln network | account | member | node``: the ledger operator's commands."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import signal
-import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +19,9 @@ from node.runtime import Runtime, open_backend, open_runtime
 from node.settings import Settings
 from node.sync.follower import SyncStatus, SyncStep
 
-__all__ = ["main"]
+__all__ = ["register", "Out"]
 
 Out = Callable[[str], None]
-
-
-def _print(line: str) -> None:
-    print(line, flush=True)
 
 
 def _e164(text: str) -> int:
@@ -77,7 +68,10 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
         out("deploying Members, NumberAuthority, DIDRegistry, CredentialRegistry ...")
         if len(set(governors)) != len(governors):
             raise NodeError("the same governor address is given twice", code="members.already_member")
-        dep = deploy_network(backend, deployer, governors, a.threshold)
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", a.name):
+            raise NodeError(f"network name {a.name!r} must be 1-16 lowercase letters or digits, starting with a letter",
+                            code="config.invalid")
+        dep = deploy_network(backend, deployer, governors, a.threshold, network=a.name)
         dep.save(s.network_file)
     for name, addr in dep.addresses().items():
         out(f"  {name:<19} {addr}")
@@ -258,9 +252,8 @@ def cmd_node_status(s: Settings, a: argparse.Namespace, out: Out) -> int:
 # ---------------------------------------------------------------------------------------------- parser
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="eidln", description="EIDLN: TN right-to-use ledger for STIR/SHAKEN")
-    sub = p.add_subparsers(dest="group", required=True)
+def register(sub: Any) -> Any:
+    """Add the ledger command groups to the top-level sub-parsers."""
 
     net = sub.add_parser("network", help="deploy a network, generate a Besu consortium").add_subparsers(
         dest="cmd", required=True)
@@ -270,6 +263,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--governor-address", action="append", default=[], metavar="ADDRESS",
                       help="a governor whose key is held elsewhere (repeatable)")
     init.add_argument("--threshold", type=int, default=1, help="votes a proposal needs (default 1)")
+    init.add_argument("--name", default="local", help="network name in did:eidln:<name>:… (default local)")
     init.set_defaults(fn=cmd_network_init)
     besu = net.add_parser("besu-config", help="generate a Besu QBFT network for docker-compose.yml")
     besu.add_argument("--out", default="besu")
@@ -342,25 +336,6 @@ def _parser() -> argparse.ArgumentParser:
     st = nd.add_parser("status", help="head, synced block, lag")
     st.add_argument("--max-lag", type=int, default=None, help="exit 1 if the index is more blocks behind than this")
     st.set_defaults(fn=cmd_node_status)
-    return p
+    return nd
 
 
-def main(argv: Sequence[str] | None = None, *, env: dict[str, str] | None = None, out: Out = _print) -> int:
-    args = _parser().parse_args(argv)
-    started = time.monotonic()
-    try:
-        settings = Settings.from_env(env)
-        rc: int = args.fn(settings, args, out)
-    except NodeError as exc:
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr, flush=True)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    if args.group == "network" and args.cmd == "init":
-        out(f"done in {time.monotonic() - started:.1f} s")
-    return rc
-
-
-if __name__ == "__main__":
-    sys.exit(main())

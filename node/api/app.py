@@ -1,0 +1,98 @@
+"""The node's HTTP API.
+
+``GET /1.0/identifiers/{did}`` is the DIF Universal Resolver driver binding of W3C DID Resolution:
+
+* ``Accept: application/did-resolution`` (or the legacy
+  ``application/ld+json;profile="https://w3id.org/did-resolution"``) returns the whole resolution result;
+  ``application/did+ld+json``, ``application/did+json``, ``application/did``, ``application/json``,
+  ``*/*`` or no Accept return the DID document alone; anything else is 406.
+* ``versionId`` / ``versionTime`` query parameters select a past version.
+* Errors: 400 invalid DID / options, 404 not found, 406 representation not supported, 410 deactivated,
+  501 method not supported — the status from the error, the body an RFC 9457 problem (inside the
+  resolution result when one was asked for). Never a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from did_method.errors import DidError, RepresentationNotSupported
+from did_method.resolver import Resolver
+
+__all__ = ["create_app", "RESULT_TYPES", "DOCUMENT_TYPES"]
+
+RESOLUTION = "application/did-resolution"
+LEGACY_RESOLUTION = 'application/ld+json;profile="https://w3id.org/did-resolution"'
+RESULT_TYPES = (RESOLUTION, LEGACY_RESOLUTION)
+DOCUMENT_TYPES = ("application/did+ld+json", "application/did+json", "application/did", "application/json", "*/*")
+
+
+def _negotiate(accept: str | None) -> str | None:
+    """The media type to answer with, or None if nothing acceptable (q-values honoured, ties in order)."""
+    if not accept or not accept.strip():
+        return "application/did+ld+json"
+    offers: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        base, q, params = fields[0].lower(), 1.0, []
+        for f in fields[1:]:
+            if f.lower().startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 0.0
+            elif f:
+                params.append(f.replace(" ", ""))
+        full = base + (";" + ";".join(params) if params else "")
+        offers.append((q, -i, full))
+    for q, _, media in sorted(offers, reverse=True):
+        if q <= 0:
+            continue
+        if media == RESOLUTION or media.replace("'", '"') == LEGACY_RESOLUTION:
+            return media if media == RESOLUTION else LEGACY_RESOLUTION
+        if media in DOCUMENT_TYPES:
+            return "application/did+ld+json" if media in ("*/*", "application/json") else media
+    return None
+
+
+def _problem(err: DidError, instance: str) -> dict[str, Any]:
+    return {"type": err.problem_type, "title": err.code, "status": err.http_status, "detail": err.message,
+            "instance": instance}
+
+
+def create_app(resolver: Resolver) -> FastAPI:
+    app = FastAPI(title="EIDLN node", version="0.1.0",
+                  description="did:eidln resolution (DIF Universal Resolver driver) from the node's ledger copy.")
+
+    @app.get("/1.0/identifiers/{identifier:path}", summary="Resolve a did:eidln DID")
+    def resolve(identifier: str, request: Request, versionId: str | None = None,  # noqa: N803 - spec names
+                versionTime: str | None = None) -> Response:  # noqa: N803
+        instance = str(request.url.path)
+        media = _negotiate(request.headers.get("accept"))
+        if media is None:
+            err = RepresentationNotSupported(f"cannot answer with {request.headers.get('accept')!r}; use one of "
+                                             f"{', '.join(RESULT_TYPES + DOCUMENT_TYPES[:3])}")
+            return JSONResponse(_problem(err, instance), status_code=406, media_type="application/problem+json")
+        result = resolver.resolve(identifier, version_id=versionId, version_time=versionTime)
+        if media in RESULT_TYPES:
+            body = result.to_json()
+            if result.error is not None:
+                keyword = media == LEGACY_RESOLUTION
+                body["didResolutionMetadata"] = dict(
+                    result.did_resolution_metadata,
+                    error=result.error.code if keyword else _problem(result.error, instance))
+                return JSONResponse(body, status_code=result.error.http_status, media_type=media)
+            return JSONResponse(body, media_type=media)
+        if result.error is not None:
+            return JSONResponse(_problem(result.error, instance), status_code=result.error.http_status,
+                                media_type="application/problem+json")
+        return JSONResponse(result.did_document, media_type=media)
+
+    @app.get("/1.0/methods", summary="DID methods this driver resolves")
+    def methods() -> list[str]:
+        return ["eidln"]
+
+    return app

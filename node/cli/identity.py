@@ -1,0 +1,177 @@
+"""``eidln wallet | did`` and ``eidln node serve``: identities and the resolver."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from typing import Any
+
+from did_method.ident import KeyType
+from did_method.resolver import Resolver
+from node.cli.ledger import Out
+from node.errors import ConfigError
+from node.runtime import Runtime, open_runtime
+from node.settings import Settings
+from node.sync.didhistory import IndexHistory
+from wallet import dids
+from wallet.keystore import Wallet
+
+__all__ = ["register"]
+
+_KEY_TYPES = {"ed25519": KeyType.ED25519, "p256": KeyType.P256}
+
+
+def _wallet_passphrase(s: Settings) -> str:
+    if not s.wallet_passphrase:
+        raise ConfigError("no wallet passphrase: set EIDLN_WALLET_PASSPHRASE (or EIDLN_PASSPHRASE)",
+                          code="config.no_passphrase")
+    return s.wallet_passphrase
+
+
+def _open_wallet(s: Settings) -> Wallet:
+    return Wallet.open(s.wallet_file, _wallet_passphrase(s))
+
+
+def cmd_wallet_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = Wallet.create(s.wallet_file, _wallet_passphrase(s))
+    out(f"wallet created: {s.wallet_file}")
+    out(f"ledger account: {w.ledger_account().address}")
+    out("before creating DIDs, have a member onboard this account: "
+        f"eidln member onboard --as <member> --account {w.ledger_account().address}")
+    return 0
+
+
+def cmd_wallet_export(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    _open_wallet(s).export(a.out, a.export_passphrase or _wallet_passphrase(s))
+    out(f"encrypted backup written to {a.out}")
+    return 0
+
+
+def cmd_wallet_import(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    Wallet.import_backup(a.backup, a.backup_passphrase or _wallet_passphrase(s), s.wallet_file,
+                         _wallet_passphrase(s))
+    out(f"wallet restored to {s.wallet_file}")
+    return 0
+
+
+def _synced(rt: Runtime) -> Resolver:
+    rt.follower().sync()
+    return Resolver(IndexHistory(rt.settings.index_file), network=rt.deployment.network,
+                    chain_id=rt.deployment.chain_id)
+
+
+def cmd_did_create(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    with open_runtime(s) as rt:
+        did = dids.create_did(w, rt.ledger, key_type=_KEY_TYPES[a.key_type])
+    out(did)
+    return 0
+
+
+def cmd_did_show(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    out(f"ledger account {w.ledger_account().address}")
+    for did, entry in dids.wallet_dids(w).items():
+        state = "deactivated" if entry.get("deactivated") else "active keys " + ", ".join(entry["active"])
+        out(f"{did}  ({state})")
+    return 0
+
+
+def cmd_did_rotate(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    with open_runtime(s) as rt:
+        frag = dids.rotate_key(w, rt.ledger, a.did, old_fragment=a.key, key_type=_KEY_TYPES[a.key_type])
+    out(f"{a.did}#{frag} is the new key")
+    return 0
+
+
+def cmd_did_service(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    with open_runtime(s) as rt:
+        dids.set_service(w, rt.ledger, a.did, a.id, a.type, a.endpoint)
+    out(f"{a.did}#{a.id} -> {a.endpoint}")
+    return 0
+
+
+def cmd_did_deactivate(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    with open_runtime(s) as rt:
+        dids.deactivate(w, rt.ledger, a.did)
+    out(f"{a.did} deactivated")
+    return 0
+
+
+def cmd_did_resolve(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        result = _synced(rt).resolve(a.did, version_id=a.version_id, version_time=a.at)
+    out(json.dumps(result.to_json(), indent=2))
+    if result.error is not None:
+        raise result.error
+    return 0
+
+
+def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    import uvicorn
+
+    from node.api import create_app
+
+    with open_runtime(s) as rt:
+        follower = rt.follower()
+        follower.sync()
+        stop = threading.Event()
+        thread = threading.Thread(target=follower.run, kwargs={"interval": s.sync_interval, "stop": stop.is_set},
+                                  daemon=True, name="eidln-sync")
+        thread.start()
+        resolver = Resolver(IndexHistory(s.index_file), network=rt.deployment.network,
+                            chain_id=rt.deployment.chain_id)
+        out(f"serving did:eidln:{rt.deployment.network} on http://{s.api_host}:{s.api_port}/1.0/identifiers/")
+        try:
+            uvicorn.run(create_app(resolver), host=s.api_host, port=s.api_port, log_level="warning")
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+    return 0
+
+
+def register(sub: Any) -> None:
+    wal = sub.add_parser("wallet", help="the encrypted identity wallet").add_subparsers(dest="cmd", required=True)
+    wal.add_parser("init", help="create a wallet with a ledger account").set_defaults(fn=cmd_wallet_init)
+    ex = wal.add_parser("export", help="write an encrypted backup")
+    ex.add_argument("out")
+    ex.add_argument("--export-passphrase", default=None, help="default: the wallet's passphrase")
+    ex.set_defaults(fn=cmd_wallet_export)
+    im = wal.add_parser("import", help="restore a backup as this wallet")
+    im.add_argument("backup")
+    im.add_argument("--backup-passphrase", default=None)
+    im.set_defaults(fn=cmd_wallet_import)
+
+    did = sub.add_parser("did", help="create, change and resolve DIDs").add_subparsers(dest="cmd", required=True)
+    c = did.add_parser("create", help="create a DID with a new key")
+    c.add_argument("--key-type", choices=sorted(_KEY_TYPES), default="ed25519")
+    c.set_defaults(fn=cmd_did_create)
+    did.add_parser("show", help="the wallet's DIDs").set_defaults(fn=cmd_did_show)
+    r = did.add_parser("rotate", help="replace a key (the DID stays)")
+    r.add_argument("did")
+    r.add_argument("--key", default=None, help="fragment of the key to replace (default: the oldest)")
+    r.add_argument("--key-type", choices=sorted(_KEY_TYPES), default="ed25519")
+    r.set_defaults(fn=cmd_did_rotate)
+    sv = did.add_parser("add-service", help="add or replace a service endpoint")
+    sv.add_argument("did")
+    sv.add_argument("--id", required=True, help="fragment, e.g. brand")
+    sv.add_argument("--type", required=True, help="e.g. BrandService")
+    sv.add_argument("--endpoint", required=True)
+    sv.set_defaults(fn=cmd_did_service)
+    d = did.add_parser("deactivate", help="deactivate for good")
+    d.add_argument("did")
+    d.set_defaults(fn=cmd_did_deactivate)
+    rs = did.add_parser("resolve", help="resolve from the node's index (W3C DID Resolution result)")
+    rs.add_argument("did")
+    rs.add_argument("--at", default=None, help="versionTime, e.g. 2026-11-28T17:00:00Z")
+    rs.add_argument("--version-id", default=None)
+    rs.set_defaults(fn=cmd_did_resolve)
+
+
+def register_node(nd: Any) -> None:
+    sv = nd.add_parser("serve", help="follow the chain and serve the DID resolver over HTTP")
+    sv.set_defaults(fn=cmd_node_serve)

@@ -1,0 +1,65 @@
+"""`eidln wallet` and `eidln did` on the embedded chain: create, rotate, service, resolve, deactivate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.node.test_cli import Cli
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    c = Cli(tmp_path / "home")
+    assert c("network", "init", "--name", "testnet") == 0
+    assert c("account", "new", "tel") == 0
+    assert c("member", "propose", "admit", "--as", "governor1", "--account", "tel", "--roles", "TNSP",
+             "--spc", "1234") == 0
+    return c
+
+
+def test_did_lifecycle(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("wallet", "init") == 0
+    account = cli.lines[1].split()[-1]
+    assert cli("did", "create") == 1  # the wallet's account is not onboarded yet: refused, nothing written
+    assert "did.unknown_account" in capsys.readouterr().err
+    assert cli("did", "show") == 0 and "did:eidln" not in cli.text
+    assert cli("member", "onboard", "--as", "tel", "--account", account) == 0
+    assert cli("did", "create") == 0
+    did = cli.lines[-1]
+    assert did.startswith("did:eidln:testnet:")
+    assert cli("did", "add-service", did, "--id", "brand", "--type", "BrandService",
+               "--endpoint", "https://acme.example/rcd") == 0
+    assert cli("did", "rotate", did) == 0 and f"{did}#key-2" in cli.text
+    assert cli("did", "resolve", did) == 0
+    result = json.loads(cli.text)
+    doc = result["didDocument"]
+    assert [vm["id"] for vm in doc["verificationMethod"]] == [f"{did}#key-2"]
+    assert doc["service"][0]["serviceEndpoint"] == "https://acme.example/rcd"
+    first = result["didDocumentMetadata"]["created"]
+    assert cli("did", "resolve", did, "--at", first) == 0
+    assert json.loads(cli.text)["didDocument"]["verificationMethod"][0]["id"] == f"{did}#key-1"
+    assert cli("did", "rotate", did, "--key", "key-9") == 1
+    assert "wallet.no_such_key" in capsys.readouterr().err
+    assert cli("did", "deactivate", did) == 0
+    assert cli("did", "resolve", did) == 1
+    assert "error: deactivated:" in capsys.readouterr().err
+    assert cli("did", "resolve", "did:eidln:testnet:nope") == 1
+    assert "invalidDid" in capsys.readouterr().err
+
+
+def test_wallet_errors(cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("did", "show") == 1
+    assert "wallet.not_found" in capsys.readouterr().err
+    assert cli("wallet", "init") == 0
+    assert cli("wallet", "init") == 1
+    assert "wallet.exists" in capsys.readouterr().err
+    assert cli("did", "show", env={"EIDLN_WALLET_PASSPHRASE": "not the right one"}) == 1
+    assert "wallet.wrong_passphrase" in capsys.readouterr().err
+    backup = tmp_path / "backup.json"
+    assert cli("wallet", "export", str(backup), "--export-passphrase", "another long passphrase") == 0
+    other = Cli(tmp_path / "restored")
+    assert other("wallet", "import", str(backup), "--backup-passphrase", "another long passphrase") == 0
+    assert other("did", "show") == 0

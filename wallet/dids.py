@@ -1,0 +1,116 @@
+"""DID lifecycle from a wallet: create, rotate a key, add / remove a service, deactivate.
+
+Writes go to the ledger through the node's :class:`~node.ledger.client.Ledger` (preflighted: a refused write
+sends nothing), signed by the wallet's ledger account. Order keeps everything recoverable: a new key is
+saved in the encrypted wallet **before** the ledger write (so a crash cannot lose a key the ledger knows);
+if the ledger refuses, the unused key is removed again and the wallet saved.
+
+The wallet's metadata records, per DID, which wallet key holds which fragment:
+``{"dids": {"did:eidln:…": {"keys": {"key-1": "k3f2…"}, "active": ["key-1"], "deactivated": false}}}``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from did_method.ident import KeyType, self_certifying_id
+from did_method.syntax import format_did, parse_did
+from node.ledger.client import Ledger
+from wallet.errors import WalletError
+from wallet.keys import Signer
+from wallet.keystore import Wallet
+
+__all__ = ["DEFAULT_RELATIONSHIPS", "create_did", "rotate_key", "set_service", "remove_service", "deactivate",
+           "signer_for", "wallet_dids"]
+
+AUTHENTICATION, ASSERTION_METHOD = 1, 2
+DEFAULT_RELATIONSHIPS = AUTHENTICATION | ASSERTION_METHOD
+
+
+def wallet_dids(w: Wallet) -> dict[str, dict[str, Any]]:
+    dids: dict[str, dict[str, Any]] = w.metadata.setdefault("dids", {})
+    return dids
+
+
+def _entry(w: Wallet, did: str) -> dict[str, Any]:
+    parse_did(did)
+    entry = wallet_dids(w).get(did)
+    if entry is None:
+        raise WalletError(f"this wallet does not control {did}", code="wallet.unknown_did")
+    return entry
+
+
+@contextmanager
+def _new_key(w: Wallet, key_type: KeyType) -> Iterator[tuple[str, Signer]]:
+    """A fresh key saved in the wallet first; removed again if the block body raises."""
+    name = f"k{secrets.token_hex(6)}"
+    signer = w.add_key(name, key_type)
+    w.save()
+    try:
+        yield name, signer
+    except BaseException:
+        w.remove_key(name)
+        w.save()
+        raise
+
+
+def create_did(w: Wallet, ledger: Ledger, *, key_type: KeyType = KeyType.ED25519,
+               relationships: int = DEFAULT_RELATIONSHIPS) -> str:
+    """Create a DID with a new key ``#key-1``; returns the DID string."""
+    with _new_key(w, key_type) as (name, signer):
+        ident = self_certifying_id(key_type, signer.public_key)
+        did = format_did(ledger.deployment.network, ident)
+        ledger.transact(w.ledger_account(), "DIDRegistry", "create", ident, "key-1", int(key_type),
+                        signer.public_key, relationships)
+    wallet_dids(w)[did] = {"keys": {"key-1": name}, "active": ["key-1"], "deactivated": False}
+    w.save()
+    return did
+
+
+def rotate_key(w: Wallet, ledger: Ledger, did: str, *, old_fragment: str | None = None,
+               key_type: KeyType = KeyType.ED25519, relationships: int = DEFAULT_RELATIONSHIPS) -> str:
+    """Add a new key and revoke ``old_fragment`` (default: the oldest active key) in one transaction."""
+    entry = _entry(w, did)
+    old = old_fragment or entry["active"][0]
+    if old not in entry["active"]:
+        raise WalletError(f"{did}#{old} is not an active key of this wallet", code="wallet.no_such_key")
+    fragment = f"key-{len(entry['keys']) + 1}"
+    with _new_key(w, key_type) as (name, signer):
+        ledger.transact(w.ledger_account(), "DIDRegistry", "rotate_key", parse_did(did).ident, old, fragment,
+                        int(key_type), signer.public_key, relationships)
+    entry["keys"][fragment] = name
+    entry["active"] = [f for f in entry["active"] if f != old] + [fragment]
+    w.save()
+    return fragment
+
+
+def set_service(w: Wallet, ledger: Ledger, did: str, fragment: str, service_type: str, endpoint: str) -> None:
+    _entry(w, did)
+    ledger.transact(w.ledger_account(), "DIDRegistry", "set_service", parse_did(did).ident, fragment,
+                    service_type, endpoint)
+
+
+def remove_service(w: Wallet, ledger: Ledger, did: str, fragment: str) -> None:
+    _entry(w, did)
+    ledger.transact(w.ledger_account(), "DIDRegistry", "remove_service", parse_did(did).ident, fragment)
+
+
+def deactivate(w: Wallet, ledger: Ledger, did: str) -> None:
+    entry = _entry(w, did)
+    ledger.transact(w.ledger_account(), "DIDRegistry", "deactivate", parse_did(did).ident)
+    entry["deactivated"] = True
+    w.save()
+
+
+def signer_for(w: Wallet, did: str, fragment: str | None = None) -> tuple[Signer, str]:
+    """The signer of a DID's key and its DID URL (``did#fragment``); default: the newest active key."""
+    entry = _entry(w, did)
+    if entry.get("deactivated"):
+        raise WalletError(f"{did} is deactivated", code="wallet.no_such_key")
+    frag = fragment or entry["active"][-1]
+    if frag not in entry["active"]:
+        raise WalletError(f"{did}#{frag} is not an active key of this wallet", code="wallet.no_such_key")
+    return w.signer(entry["keys"][frag]), f"{did}#{frag}"

@@ -1,0 +1,201 @@
+"""The encrypted wallet file format (version 1): it owns the file's bytes, its key derivation and its writes.
+
+Canonical JSON (sorted keys, no spaces, ASCII) plus a newline::
+
+    {"ciphertext": "<base64 of XChaCha20-Poly1305 ciphertext || 16-byte tag>",
+     "header": {"version": 1, "kdf": "argon2id", "params": {"opslimit": 3, "memlimit": 268435456},
+                "salt": "<16 bytes hex>", "aead": "xchacha20poly1305-ietf", "nonce": "<24 bytes hex>",
+                "key_check": "<16 bytes hex>"}}
+
+Decisions:
+
+* **Argon2id** (RFC 9106's first recommendation; libsodium's ``crypto_pwhash`` default) turns the passphrase
+  into a 32-byte master key. It is memory-hard, so GPU and ASIC guessing costs memory, not just time; the ``id``
+  variant keeps Argon2i's side-channel resistance in its first pass. Askar uses Argon2i at the same libsodium
+  levels. Default MODERATE (3 passes, 256 MiB); :data:`INTERACTIVE` (2 passes, 64 MiB) for tests and small
+  devices. The parameters are in the header, so a file opens whatever level wrote it; values outside
+  [INTERACTIVE, SENSITIVE] are refused, so a forged header cannot make ``open`` allocate terabytes.
+* **XChaCha20-Poly1305 (IETF)** encrypts the contents. Its 192-bit nonce can be drawn at random on every save
+  with no counter to keep, and it is constant-time in software without AES instructions. The canonical header
+  is the associated data, so the tag covers every header field as well as the ciphertext.
+* Two subkeys come from the master key by keyed BLAKE2b over fixed labels: the encryption key, and a 16-byte
+  **key-check value** stored in the header. It tells a wrong passphrase (check differs:
+  ``wallet.wrong_passphrase``) from a damaged or edited file (check matches, tag fails: ``wallet.tampered``),
+  which the AEAD tag alone cannot. It gives a guesser nothing the tag does not: each guess still costs one
+  Argon2id run. Edits to ``salt``, ``params`` or ``key_check`` change what the check compares, so they read as
+  ``wallet.wrong_passphrase``: without the right key nothing can be authenticated, in any format.
+* Every seal draws a fresh salt and nonce. Files go to a temporary file in the same directory (mode 0600),
+  fsynced, then renamed into place (``replace=True``) or hard-linked (``replace=False``, so an existing file is
+  never replaced), and the directory is fsynced. A crash leaves the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.pwhash.argon2id as argon2id
+import nacl.utils
+
+from wallet.errors import WalletError
+
+__all__ = ["FORMAT_VERSION", "MODERATE", "INTERACTIVE", "canonical_json", "corrupt", "seal", "unseal",
+           "read_file", "write_atomic"]
+
+FORMAT_VERSION = 1
+MODERATE = (argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE)
+INTERACTIVE = (argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE)
+_OPS = (argon2id.OPSLIMIT_INTERACTIVE, argon2id.OPSLIMIT_SENSITIVE)
+_MEM = (argon2id.MEMLIMIT_INTERACTIVE, argon2id.MEMLIMIT_SENSITIVE)
+_KDF, _AEAD = "argon2id", "xchacha20poly1305-ietf"
+_HEADER_FIELDS = {"version", "kdf", "params", "salt", "aead", "nonce", "key_check"}
+_NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+_TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
+_MAX_FILE = 16 * 1024 * 1024
+_HEX = re.compile(r"[0-9a-f]*")
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Sorted keys, no whitespace, ASCII only: the same object always gives the same bytes."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+
+
+def corrupt(where: object, why: str) -> WalletError:
+    return WalletError(f"{where} is not a readable wallet file ({why})", code="wallet.corrupt")
+
+
+def _subkeys(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> tuple[bytes, bytes]:
+    """(encryption key, key-check value) of a passphrase: Argon2id, then keyed BLAKE2b over fixed labels."""
+    master = argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit, memlimit=memlimit)
+    key = hashlib.blake2b(b"eidln-wallet v1 encryption key", key=master, digest_size=32).digest()
+    check = hashlib.blake2b(b"eidln-wallet v1 key-check", key=master, digest_size=16).digest()
+    return key, check
+
+
+def seal(plaintext: bytes, passphrase: str, limits: tuple[int, int]) -> bytes:
+    """The file bytes of ``plaintext`` under ``passphrase``, with a fresh salt and nonce."""
+    salt, nonce = nacl.utils.random(argon2id.SALTBYTES), nacl.utils.random(_NONCE_BYTES)
+    key, check = _subkeys(passphrase, salt, *limits)
+    header = {"version": FORMAT_VERSION, "kdf": _KDF, "params": {"opslimit": limits[0], "memlimit": limits[1]},
+              "salt": salt.hex(), "aead": _AEAD, "nonce": nonce.hex(), "key_check": check.hex()}
+    ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, canonical_json(header), nonce, key)
+    return canonical_json({"header": header, "ciphertext": base64.b64encode(ciphertext).decode()}) + b"\n"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate member")
+    return out
+
+
+def _hex(value: object, size: int, what: str, where: object) -> bytes:
+    if not isinstance(value, str) or len(value) != 2 * size or not _HEX.fullmatch(value):
+        raise corrupt(where, f"{what} is not {size} bytes of lowercase hex")
+    return bytes.fromhex(value)
+
+
+def _header(doc: object, where: object) -> tuple[dict[str, Any], int, int]:
+    """The header of a parsed file and its KDF limits, checked field by field."""
+    if not isinstance(doc, dict) or set(doc) != {"header", "ciphertext"} or not isinstance(doc["header"], dict):
+        raise corrupt(where, "expected exactly the members 'header' and 'ciphertext'")
+    header: dict[str, Any] = doc["header"]
+    if type(header.get("version")) is not int:
+        raise corrupt(where, "the header has no integer 'version'")
+    if header["version"] != FORMAT_VERSION:
+        raise WalletError(f"{where} is a version {header['version']} wallet; this code reads version "
+                          f"{FORMAT_VERSION}", code="wallet.unsupported_version")
+    if set(header) != _HEADER_FIELDS or header["kdf"] != _KDF or header["aead"] != _AEAD:
+        raise corrupt(where, "unexpected header fields or algorithms")
+    params = header["params"]
+    if not (isinstance(params, dict) and set(params) == {"opslimit", "memlimit"}
+            and all(type(v) is int for v in params.values())):
+        raise corrupt(where, "bad KDF parameters")
+    ops, mem = params["opslimit"], params["memlimit"]
+    if not (_OPS[0] <= ops <= _OPS[1] and _MEM[0] <= mem <= _MEM[1]):
+        raise corrupt(where, "KDF parameters outside [INTERACTIVE, SENSITIVE]")
+    return header, ops, mem
+
+
+def unseal(blob: bytes, passphrase: str, where: object) -> tuple[bytes, tuple[int, int]]:
+    """The plaintext and KDF limits of a file's bytes. Every failure is a :class:`WalletError` naming ``where``."""
+    try:
+        doc = json.loads(blob.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise corrupt(where, "not JSON") from None
+    header, ops, mem = _header(doc, where)
+    salt = _hex(header["salt"], argon2id.SALTBYTES, "salt", where)
+    nonce = _hex(header["nonce"], _NONCE_BYTES, "nonce", where)
+    check = _hex(header["key_check"], 16, "key_check", where)
+    text = doc["ciphertext"]
+    try:
+        ciphertext = base64.b64decode(text, validate=True) if isinstance(text, str) else b""
+    except ValueError:
+        raise corrupt(where, "the ciphertext is not base64") from None
+    if len(ciphertext) < _TAG_BYTES:
+        raise corrupt(where, "the ciphertext is truncated")
+    key, expected = _subkeys(passphrase, salt, ops, mem)
+    if not hmac.compare_digest(expected, check):
+        raise WalletError(f"wrong passphrase for {where} (or its salt, KDF parameters or key check were altered)",
+                          code="wallet.wrong_passphrase")
+    try:
+        plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, canonical_json(header), nonce, key)
+    except nacl.exceptions.CryptoError:
+        raise WalletError(f"{where} was altered: the passphrase is right but the contents fail authentication",
+                          code="wallet.tampered") from None
+    return plaintext, (ops, mem)
+
+
+def read_file(path: Path) -> bytes:
+    """A wallet file's bytes: ``wallet.not_found`` if there is none, ``wallet.corrupt`` if unreadable or huge."""
+    try:
+        with open(path, "rb") as f:
+            blob = f.read(_MAX_FILE + 1)
+    except FileNotFoundError:
+        raise WalletError(f"no wallet at {path}", code="wallet.not_found") from None
+    except OSError as exc:
+        raise corrupt(path, f"unreadable: {exc.strerror}") from None
+    if len(blob) > _MAX_FILE:
+        raise corrupt(path, "larger than 16 MiB")
+    return blob
+
+
+def write_atomic(path: Path, data: bytes, *, replace: bool) -> None:
+    """Write ``data`` to ``path``, mode 0600, atomically. ``replace=False``: ``wallet.exists`` if ``path`` exists.
+
+    I/O failures (disk full, read-only directory) propagate as ``OSError``; the previous file is untouched.
+    """
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # atomic, and fails rather than replace an existing file
+            except FileExistsError:
+                raise WalletError(f"{path} exists already; not replacing it", code="wallet.exists") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

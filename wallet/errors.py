@@ -1,0 +1,38 @@
+"""The wallet's errors: one class, a machine-readable ``code`` and a sentence a person understands.
+
+Messages name files, key names and key types, never secret material or passphrases. The CLI and the REST layer
+translate codes once, at the edge, as they do for the node's errors.
+"""
+
+from __future__ import annotations
+
+__all__ = ["WalletError", "CODES"]
+
+CODES = frozenset({
+    "wallet.wrong_passphrase",  # the key-check value does not match the derived key
+    "wallet.tampered",  # the passphrase is right but the ciphertext or the header fails authentication
+    "wallet.corrupt",  # not a wallet file: unreadable, truncated, malformed
+    "wallet.exists",  # create/export/import would replace an existing file
+    "wallet.not_found",  # no file at the path
+    "wallet.no_such_key",  # no key of that name in the wallet
+    "wallet.key_exists",  # a key of that name is in the wallet already
+    "wallet.bad_name",  # a key name outside [A-Za-z0-9][A-Za-z0-9._-]{0,31}
+    "wallet.weak_passphrase",  # a new passphrase shorter than 12 characters
+    "wallet.unsupported_version",  # a wallet file of a format version this code does not read
+    "wallet.bad_key",  # secret or public key bytes that do not make a key of the stated type
+    "wallet.unknown_did",  # a DID this wallet does not control
+})
+
+
+class WalletError(Exception):
+    """Every error the wallet raises on purpose. ``code`` is one of :data:`CODES` (same shape as ``NodeError``)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown wallet error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
