@@ -23,6 +23,8 @@ CAPABILITY_INVOCATION: constant(uint8) = 8
 CAPABILITY_DELEGATION: constant(uint8) = 16
 ALL_RELATIONSHIPS: constant(uint8) = 31
 
+MAX_KEYS: constant(uint256) = 16  # active keys per DID: bounds the document (SPEC.md 8.6)
+MAX_SERVICES: constant(uint256) = 16
 KEY_ACTIVE: constant(uint8) = 1
 KEY_REVOKED: constant(uint8) = 2
 
@@ -73,6 +75,7 @@ deactivated: public(HashMap[bytes16, bool])
 changed: public(HashMap[bytes16, uint256])
 key_state: public(HashMap[bytes16, HashMap[bytes32, uint8]])
 active_keys: public(HashMap[bytes16, uint256])
+service_count: public(HashMap[bytes16, uint256])
 service_state: public(HashMap[bytes16, HashMap[bytes32, bool]])
 
 
@@ -144,6 +147,7 @@ def _add_key(did: bytes16, fragment: String[32], key_type: uint8, public_key: By
     assert relationships != 0 and relationships & ALL_RELATIONSHIPS == relationships, "did: bad relationships"
     h: bytes32 = keccak256(fragment)
     assert self.key_state[did][h] == 0 and not self.service_state[did][h], "did: fragment used"
+    assert self.active_keys[did] < MAX_KEYS, "did: too many keys"
     self.key_state[did][h] = KEY_ACTIVE
     self.active_keys[did] += 1
     log KeyAdded(did=did, fragment=fragment, key_type=key_type, public_key=public_key,
@@ -208,8 +212,14 @@ def rotate_key(did: bytes16, old_fragment: String[32], fragment: String[32], key
     """
     self._only_controller(did)
     prev: uint256 = self._touch(did)
-    self._add_key(did, fragment, key_type, public_key, relationships, prev)
-    self._revoke_key(did, old_fragment, block.number)
+    # revoke first (the DID may be at MAX_KEYS); the new key is added in the same transaction, so the
+    # "last key" rule does not apply here
+    h: bytes32 = keccak256(old_fragment)
+    assert self.key_state[did][h] == KEY_ACTIVE, "did: no such key"
+    self.key_state[did][h] = KEY_REVOKED
+    self.active_keys[did] -= 1
+    log KeyRevoked(did=did, fragment=old_fragment, previous_change=prev)
+    self._add_key(did, fragment, key_type, public_key, relationships, block.number)
 
 
 @external
@@ -222,6 +232,9 @@ def set_service(did: bytes16, fragment: String[32], service_type: String[64], en
     assert len(service_type) > 0 and len(endpoint) > 0, "did: bad service"
     h: bytes32 = keccak256(fragment)
     assert self.key_state[did][h] == 0, "did: fragment used"
+    if not self.service_state[did][h]:
+        assert self.service_count[did] < MAX_SERVICES, "did: too many services"
+        self.service_count[did] += 1
     self.service_state[did][h] = True
     log ServiceSet(did=did, fragment=fragment, service_type=service_type, endpoint=endpoint,
                    previous_change=self._touch(did))
@@ -236,6 +249,7 @@ def remove_service(did: bytes16, fragment: String[32]):
     h: bytes32 = keccak256(fragment)
     assert self.service_state[did][h], "did: no such service"
     self.service_state[did][h] = False
+    self.service_count[did] -= 1
     log ServiceRemoved(did=did, fragment=fragment, previous_change=self._touch(did))
 
 

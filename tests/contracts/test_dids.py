@@ -100,3 +100,20 @@ def test_offboarded_account_controls_nothing(net: Net) -> None:
     assert not net.ledger.call("DIDRegistry", "is_controller", d.id, ent.address)
     with refused("did.unknown_account"):
         net.ledger.transact(ent, "DIDRegistry", "add_key", d.id, "key-2", 1, _key(), 2)
+
+
+def test_document_size_is_bounded(net: Net) -> None:
+    tnsp = net.member("tnsp", Role.TNSP, "1234")
+    d = net.did(tnsp)
+    for i in range(2, 17):
+        net.ledger.transact(tnsp, "DIDRegistry", "add_key", d.id, f"key-{i}", 1, _key(), 2)
+    with refused("did.too_many_keys"):
+        net.ledger.transact(tnsp, "DIDRegistry", "add_key", d.id, "key-17", 1, _key(), 2)
+    net.ledger.transact(tnsp, "DIDRegistry", "rotate_key", d.id, "key-16", "key-17", 1, _key(), 2)  # at the cap
+    for i in range(16):
+        net.ledger.transact(tnsp, "DIDRegistry", "set_service", d.id, f"s{i}", "T", "https://x.example")
+    net.ledger.transact(tnsp, "DIDRegistry", "set_service", d.id, "s0", "T", "https://y.example")  # replace
+    with refused("did.too_many_services"):
+        net.ledger.transact(tnsp, "DIDRegistry", "set_service", d.id, "s16", "T", "https://x.example")
+    net.ledger.transact(tnsp, "DIDRegistry", "remove_service", d.id, "s3")
+    net.ledger.transact(tnsp, "DIDRegistry", "set_service", d.id, "s16", "T", "https://x.example")

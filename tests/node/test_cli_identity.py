@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.node.test_cli import Cli
+from wallet import Wallet
 
 
 @pytest.fixture
@@ -26,6 +27,8 @@ def test_did_lifecycle(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli("did", "create") == 1  # the wallet's account is not onboarded yet: refused, nothing written
     assert "did.unknown_account" in capsys.readouterr().err
     assert cli("did", "show") == 0 and "did:eidln" not in cli.text
+    wallet = Wallet.open(Path(cli.env["EIDLN_HOME"]) / "wallet.json", cli.env["EIDLN_PASSPHRASE"])
+    assert [k.name for k in wallet.keys()] == ["ledger"]  # the refused create left no key behind
     assert cli("member", "onboard", "--as", "tel", "--account", account) == 0
     assert cli("did", "create") == 0
     did = cli.lines[-1]
