@@ -66,3 +66,40 @@ def test_wallet_errors(cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[s
     other = Cli(tmp_path / "restored")
     assert other("wallet", "import", str(backup), "--backup-passphrase", "another long passphrase") == 0
     assert other("did", "show") == 0
+
+
+@pytest.mark.slow
+def test_node_serve(cli: Cli) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    assert cli("wallet", "init") == 0
+    assert cli("member", "onboard", "--as", "tel", "--account", cli.lines[1].split()[-1]) == 0
+    assert cli("did", "create") == 0
+    did = cli.lines[-1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, **cli.env, "EIDLN_API_PORT": str(port)}
+    with subprocess.Popen([sys.executable, "-m", "node.cli", "node", "serve"], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    r = httpx.get(f"http://127.0.0.1:{port}/1.0/identifiers/{did}",
+                                  headers={"accept": "application/did-resolution"})
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                    time.sleep(0.1)
+            assert r.status_code == 200 and r.json()["didDocument"]["id"] == did
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
