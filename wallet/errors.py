@@ -21,6 +21,8 @@ CODES = frozenset({
     "wallet.unsupported_version",  # a wallet file of a format version this code does not read
     "wallet.bad_key",  # secret or public key bytes that do not make a key of the stated type
     "wallet.unknown_did",  # a DID this wallet does not control
+    "wallet.bad_credential",  # a credential whose content does not fit its kind (missing / malformed fields)
+    "wallet.unknown_kind",  # a credential that is not one of the ledger's kinds
 })
 
 

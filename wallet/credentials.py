@@ -1,0 +1,159 @@
+"""The three credential kinds of the TN ledger, as W3C VC Data Model 2.0 documents, and their ledger anchors.
+
+One home for the credential's shape: the builders here produce the unsigned documents; the Data Integrity
+layer (``wallet.dataintegrity``) signs and verifies them; :func:`anchor_of` derives the record the ledger
+keeps from a credential's own content, so that the node can check, at sync, that what the chain recorded
+is what the issuer signed.
+
+Telephone numbers follow RFC 8226 TNAuthList semantics: ``{"tn": "<E.164 digits>"}`` for one number,
+``{"tnRange": {"start": "<digits>", "count": n}}`` for ``n`` numbers from ``start``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from did_method.syntax import parse_did
+from node.ledger.records import Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
+from wallet.errors import WalletError
+
+__all__ = ["VC_CONTEXT", "TN_CONTEXT", "TYPES", "enterprise_identity", "tn_right_to_use", "tn_delegation",
+           "anchor_of", "credential_bytes", "tn_auth_list", "ranges_of", "CredentialError"]
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+TN_CONTEXT = "https://eidln.example/ns/tn/v1"
+TYPES = {Kind.ENTERPRISE_IDENTITY: "EnterpriseIdentityCredential", Kind.TN_RIGHT_TO_USE: "TNRightToUseCredential",
+         Kind.TN_DELEGATION: "TNDelegationCredential"}
+_KIND_OF = {v: k for k, v in TYPES.items()}
+
+
+class CredentialError(WalletError):
+    """A credential whose content is not one of the ledger's kinds, or is internally inconsistent."""
+
+    def __init__(self, message: str, *, code: str = "wallet.bad_credential") -> None:
+        super().__init__(message, code=code)
+
+
+def _time(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(text: Any, field: str) -> int:
+    if not isinstance(text, str):
+        raise CredentialError(f"{field} must be an XML Schema dateTimeStamp string")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CredentialError(f"{field} {text!r} is not a dateTimeStamp") from None
+    if when.tzinfo is None:
+        raise CredentialError(f"{field} {text!r} has no time zone")
+    return int(when.timestamp())
+
+
+def tn_auth_list(ranges: Sequence[TNRange]) -> list[dict[str, Any]]:
+    """TN ranges as TNAuthList entries (canonical order, merged)."""
+    return [{"tn": str(r.start)} if r.count == 1 else {"tnRange": {"start": str(r.start), "count": r.count}}
+            for r in canonical_ranges(ranges)]
+
+
+def ranges_of(entries: Any) -> tuple[TNRange, ...]:
+    """TNAuthList entries back to canonical ranges; malformed entries raise CredentialError."""
+    if not isinstance(entries, list) or not entries:
+        raise CredentialError("tnAuthList must be a non-empty list")
+    out = []
+    for e in entries:
+        if isinstance(e, Mapping) and set(e) == {"tn"} and isinstance(e["tn"], str) and e["tn"].isdigit():
+            out.append(TNRange(int(e["tn"]), 1))
+        elif (isinstance(e, Mapping) and set(e) == {"tnRange"} and isinstance(e["tnRange"], Mapping)
+              and set(e["tnRange"]) == {"start", "count"} and isinstance(e["tnRange"]["start"], str)
+              and e["tnRange"]["start"].isdigit() and type(e["tnRange"]["count"]) is int
+              and e["tnRange"]["count"] >= 1):
+            out.append(TNRange(int(e["tnRange"]["start"]), e["tnRange"]["count"]))
+        else:
+            raise CredentialError(f"malformed tnAuthList entry {json.dumps(e)[:80]}")
+    return canonical_ranges(out)
+
+
+def _base(kind: Kind, issuer: str, subject: dict[str, Any], valid_from: int, valid_until: int,
+          credential_id: str | None) -> dict[str, Any]:
+    parse_did(issuer)
+    parse_did(subject["id"])
+    if valid_from >= valid_until:
+        raise CredentialError("validFrom must be before validUntil")
+    return {"@context": [VC_CONTEXT, TN_CONTEXT], "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
+            "type": ["VerifiableCredential", TYPES[kind]], "issuer": issuer, "validFrom": _time(valid_from),
+            "validUntil": _time(valid_until), "credentialSubject": subject}
+
+
+def enterprise_identity(*, issuer: str, subject: str, legal_name: str, jurisdiction: str, vetting_level: str,
+                        vetting_date: str, valid_from: int, valid_until: int, registration_number: str | None = None,
+                        lei: str | None = None, credential_id: str | None = None) -> dict[str, Any]:
+    """A vetting agency's statement of who an enterprise is (KYC)."""
+    if not (registration_number or lei):
+        raise CredentialError("an enterprise identity needs a registration number or an LEI")
+    subj: dict[str, Any] = {"id": subject, "legalName": legal_name, "jurisdiction": jurisdiction,
+                            "vettingLevel": vetting_level, "vettingDate": vetting_date}
+    if registration_number:
+        subj["registrationNumber"] = registration_number
+    if lei:
+        subj["lei"] = lei
+    return _base(Kind.ENTERPRISE_IDENTITY, issuer, subj, valid_from, valid_until, credential_id)
+
+
+def tn_right_to_use(*, issuer: str, subject: str, ranges: Sequence[TNRange], may_originate: bool = True,
+                    may_delegate: bool = True, valid_from: int, valid_until: int,
+                    credential_id: str | None = None) -> dict[str, Any]:
+    """A TNSP's (or Resp Org's) grant of the right to use numbers it holds."""
+    subj = {"id": subject, "tnAuthList": tn_auth_list(ranges), "mayOriginate": may_originate,
+            "mayDelegate": may_delegate}
+    return _base(Kind.TN_RIGHT_TO_USE, issuer, subj, valid_from, valid_until, credential_id)
+
+
+def tn_delegation(*, issuer: str, subject: str, parent: str, ranges: Sequence[TNRange], may_originate: bool = True,
+                  may_delegate: bool = False, valid_from: int, valid_until: int,
+                  credential_id: str | None = None) -> dict[str, Any]:
+    """A holder's delegation of some of its numbers (non-exclusive) to a call center, vendor or CPaaS."""
+    subj = {"id": subject, "parentCredential": parent, "tnAuthList": tn_auth_list(ranges),
+            "mayOriginate": may_originate, "mayDelegate": may_delegate}
+    return _base(Kind.TN_DELEGATION, issuer, subj, valid_from, valid_until, credential_id)
+
+
+def credential_bytes(vc: Mapping[str, Any]) -> bytes:
+    """The bytes anchored on the ledger: compact, key-sorted UTF-8 JSON of the signed credential."""
+    return json.dumps(vc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def anchor_of(vc: Mapping[str, Any]) -> Anchor:
+    """The ledger record this credential must have, derived only from the credential's content."""
+    types = vc.get("type")
+    if not isinstance(types, list) or "VerifiableCredential" not in types:
+        raise CredentialError("not a verifiable credential (type)")
+    kinds = [_KIND_OF[t] for t in types if t in _KIND_OF]
+    if len(kinds) != 1:
+        raise CredentialError(f"exactly one TN ledger credential type expected, got {types}",
+                              code="wallet.unknown_kind")
+    kind = kinds[0]
+    subject = vc.get("credentialSubject")
+    if not isinstance(subject, Mapping) or not isinstance(vc.get("id"), str) or not isinstance(vc.get("issuer"), str):
+        raise CredentialError("id, issuer and credentialSubject are required")
+    issuer, subj = parse_did(vc["issuer"]), parse_did(subject.get("id", ""))
+    flags, parent = Flags.NONE, b"\x00" * 32
+    tns: tuple[TNRange, ...] = ()
+    if kind != Kind.ENTERPRISE_IDENTITY:
+        for name in ("mayOriginate", "mayDelegate"):
+            if type(subject.get(name)) is not bool:
+                raise CredentialError(f"{name} must be true or false")
+        flags = (Flags.MAY_ORIGINATE if subject["mayOriginate"] else Flags.NONE) | (
+            Flags.MAY_DELEGATE if subject["mayDelegate"] else Flags.NONE)
+        tns = ranges_of(subject.get("tnAuthList"))
+    if kind == Kind.TN_DELEGATION:
+        if not isinstance(subject.get("parentCredential"), str):
+            raise CredentialError("a delegation names its parentCredential")
+        parent = credential_key(subject["parentCredential"])
+    return Anchor(id=credential_key(vc["id"]), kind=kind, issuer=issuer.ident, subject=subj.ident,
+                  credential=credential_bytes(vc), valid_from=_epoch(vc.get("validFrom"), "validFrom"),
+                  valid_until=_epoch(vc.get("validUntil"), "validUntil"), parent=parent, flags=flags, tns=tns)
