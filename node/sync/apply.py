@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from node.errors import StoreError
@@ -32,7 +32,20 @@ def handles(contract: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def apply_event(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
+Checker = Callable[[sqlite3.Connection, Mapping[str, Any]], Any]
+
+
+def apply_event(db: sqlite3.Connection, ev: dict[str, Any], *, check: Checker | None = None) -> None:
+    """Apply one event. ``check`` re-verifies anchored credentials (node.sync.verify); a credential it
+    rejects goes to ``rejected_credentials`` with the reason instead of ``credentials``."""
+    if check is not None and (ev["contract"], ev["name"]) == ("CredentialRegistry", "CredentialAnchored"):
+        rejection = check(db, ev["args"])
+        if rejection is not None:
+            a = ev["args"]
+            db.execute("INSERT INTO rejected_credentials (id, block, log_index, code, message, status, credential) "
+                       "VALUES (?, ?, ?, ?, ?, 1, ?)", (_hex(a["id"]), ev["block"], ev["log_index"], rejection.code,
+                                                         rejection.message, _hex(a["credential"])))
+            return
     handler = HANDLERS.get((ev["contract"], ev["name"]))
     if handler is not None:  # events that only matter as history (e.g. SystemBound) have no table
         handler(db, ev)
@@ -209,5 +222,7 @@ def _status(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     if a["new_status"] not in _STATUS:
         raise StoreError(f"unknown credential status {a['new_status']}", code="store.inconsistent")
     cur = db.execute("UPDATE credentials SET status = ? WHERE id = ?", (a["new_status"], _hex(a["id"])))
+    if cur.rowcount != 1:
+        cur = db.execute("UPDATE rejected_credentials SET status = ? WHERE id = ?", (a["new_status"], _hex(a["id"])))
     if cur.rowcount != 1:
         raise StoreError(f"StatusChanged for unknown credential {a['id']}", code="store.inconsistent")

@@ -22,7 +22,7 @@ from node.chain.base import BlockRef, ChainBackend, Log
 from node.errors import ChainIdMismatch, ConfigError, NotInSync, StoreError
 from node.ledger.codec import codec
 from node.ledger.deployment import Deployment
-from node.sync.apply import apply_event
+from node.sync.apply import Checker, apply_event
 from node.sync.store import DERIVED_TABLES, Store, to_json
 
 __all__ = ["Follower", "SyncStatus", "SyncStep"]
@@ -53,7 +53,7 @@ class SyncStep:
 
 class Follower:
     def __init__(self, backend: ChainBackend, store: Store, deployment: Deployment, *, confirmations: int = 0,
-                 batch_blocks: int = 500) -> None:
+                 batch_blocks: int = 500, check: Checker | None = None) -> None:
         if confirmations < 0 or batch_blocks < 1:
             raise ConfigError("confirmations must be >= 0 and batch_blocks >= 1")
         self.backend = backend
@@ -61,6 +61,7 @@ class Follower:
         self.deployment = deployment
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
+        self.check = check
         self._by_address = {a.lower(): n for n, a in deployment.addresses().items()}
         self._check_identity()
 
@@ -118,7 +119,7 @@ class Follower:
                     (ev["block"], ev["log_index"], ev["tx_index"], ev["tx_hash"], ev["timestamp"], ev["contract"],
                      ev["name"], json.dumps(ev["args"], sort_keys=True)))
                 if cur.rowcount == 1:
-                    apply_event(db, ev)
+                    apply_event(db, ev, check=self.check)
             db.executemany("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)",
                            [(b.number, b.hash, b.timestamp) for b in blocks.values()])
             self._prune_blocks(db, end)
@@ -159,7 +160,7 @@ class Follower:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE key = 'threshold'")
             for ev in self.store.events():
-                apply_event(db, ev)
+                apply_event(db, ev, check=self.check)
             db.execute("UPDATE meta SET value = ? WHERE key = 'synced_block'", (str(ancestor),))
         return synced - ancestor
 

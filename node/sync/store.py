@@ -19,7 +19,7 @@ from node.errors import StoreError
 
 __all__ = ["Store", "to_json", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,13 +56,16 @@ CREATE TABLE IF NOT EXISTS credentials (
 CREATE TABLE IF NOT EXISTS did_changes (
     did BLOB NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, timestamp INTEGER NOT NULL,
     name TEXT NOT NULL, args TEXT NOT NULL, PRIMARY KEY (did, block, log_index));
+CREATE TABLE IF NOT EXISTS rejected_credentials (
+    id BLOB PRIMARY KEY, block INTEGER NOT NULL, log_index INTEGER NOT NULL, code TEXT NOT NULL,
+    message TEXT NOT NULL, status INTEGER NOT NULL, credential BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials (subject);
 CREATE INDEX IF NOT EXISTS credentials_issuer ON credentials (issuer);
 CREATE INDEX IF NOT EXISTS credentials_parent ON credentials (parent);
 """
 
 DERIVED_TABLES = ("members", "onboarded", "proposals", "votes", "number_blocks", "numbers", "ports", "dids",
-                  "did_changes", "credentials")
+                  "did_changes", "credentials", "rejected_credentials")
 
 
 def to_json(value: Any) -> Any:
