@@ -1,6 +1,7 @@
 """The did:eidln method: identifiers, syntax, Multikey keys and errors (SPEC.md is the specification).
 
-Documents and resolution follow in the same package; everything public is re-exported here.
+Documents (:mod:`did_method.document`) and resolution (:mod:`did_method.resolver`, which imports this
+package, so import it from there) complete the method.
 """
 
 from did_method.errors import (

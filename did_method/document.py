@@ -121,8 +121,9 @@ def render(did: str, st: DidState) -> dict[str, Any]:
         if mk is not None:
             live.append((k, mk))
     doc: dict[str, Any] = {"@context": list(CONTEXT), "id": did}
-    doc["verificationMethod"] = [{"id": f"{did}#{k.fragment}", "type": "Multikey", "controller": did,
-                                  "publicKeyMultibase": mk} for k, mk in live]
+    if live:  # never an empty array (SPEC.md 5.3)
+        doc["verificationMethod"] = [{"id": f"{did}#{k.fragment}", "type": "Multikey", "controller": did,
+                                      "publicKeyMultibase": mk} for k, mk in live]
     for bit, name in RELATIONSHIPS:
         refs = [f"{did}#{k.fragment}" for k, _ in live if k.relationships & bit]
         if refs:

@@ -8,6 +8,7 @@ The history source is injected (the node's SQLite index in production, a list in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from did_method.syntax import Did, parse_did, parse_did_url
 __all__ = ["DidHistory", "ResolutionResult", "Resolver", "MEDIA_TYPE_DOCUMENT", "parse_version_time"]
 
 MEDIA_TYPE_DOCUMENT = "application/did+ld+json"
+MAX_CHANGES = 10_000  # replay bound (SPEC.md 8.6)
 
 
 class DidHistory(Protocol):
@@ -83,13 +85,15 @@ class Resolver:
             return self._resolve(parsed, version_id, version_time)
         except DidError as err:
             return self._fail(err)
+        except Exception as exc:  # an unreadable index or an event the replay cannot apply: never a raise
+            return self._fail(InternalError(f"resolution failed inside the resolver ({type(exc).__name__})"))
 
     def _resolve(self, did: Did, version_id: str | None, version_time: str | int | None) -> ResolutionResult:
         if version_id is not None and version_time is not None:
             raise InvalidOptions("give versionId or versionTime, not both")
         if did.network != self.network:
             raise NotFound(f"this resolver serves did:eidln:{self.network}, not network {did.network!r}")
-        if version_id is not None and not (version_id.isascii() and version_id.isdigit()):
+        if version_id is not None and not re.fullmatch(r"0|[1-9][0-9]{0,18}", version_id):
             raise InvalidOptions(f"versionId {version_id!r} is not a decimal block number")
         t = None
         if version_time is not None:
@@ -97,6 +101,8 @@ class Resolver:
         changes = list(self.history.changes(did.ident))
         if not changes:
             raise NotFound(f"{did} is not on the ledger")
+        if len(changes) > MAX_CHANGES:
+            raise InternalError(f"{did} has {len(changes)} changes, more than this resolver replays ({MAX_CHANGES})")
         _check_links(did, changes)
         applied = changes
         if version_id is not None:

@@ -30,6 +30,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default, 1)
+    if value > 65535:
+        raise ConfigError(f"{name} must be a TCP port (1-65535), got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -55,11 +62,12 @@ class Settings:
     passphrase: str | None = None
     wallet: Path | None = None  # default <home>/wallet.json
     wallet_passphrase: str | None = None
+    backup_passphrase: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8080
 
     def __repr__(self) -> str:  # never print the passphrase
-        secret = ("passphrase", "wallet_passphrase")
+        secret = ("passphrase", "wallet_passphrase", "backup_passphrase")
         shown = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in secret}
         return (f"Settings({shown}, passphrase={'set' if self.passphrase else 'unset'}, "
                 f"wallet_passphrase={'set' if self.wallet_passphrase else 'unset'})")
@@ -115,6 +123,7 @@ class Settings:
             passphrase=passphrase,
             wallet=Path(env["EIDLN_WALLET"]) if env.get("EIDLN_WALLET") else None,
             wallet_passphrase=env.get("EIDLN_WALLET_PASSPHRASE") or passphrase,
+            backup_passphrase=env.get("EIDLN_BACKUP_PASSPHRASE") or None,
             api_host=env.get("EIDLN_API_HOST", "127.0.0.1") or "127.0.0.1",
-            api_port=_int(env, "EIDLN_API_PORT", 8080, 1),
+            api_port=_port(env, "EIDLN_API_PORT", 8080),
         )

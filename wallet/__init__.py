@@ -1,6 +1,7 @@
 """The EIDLN wallet: keys (:mod:`wallet.keys`), the encrypted wallet file (:mod:`wallet.keystore`).
 
-Issues 4-5 add DIDs, credentials and PASSporTs on top of these.
+DIDs (:mod:`wallet.dids`), credential shapes (:mod:`wallet.credentials`) and Data Integrity proofs
+(:mod:`wallet.dataintegrity`) build on these; PASSporTs follow (issue 5).
 """
 
 from wallet.errors import CODES, WalletError

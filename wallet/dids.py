@@ -18,6 +18,7 @@ from typing import Any
 
 from did_method.ident import KeyType, self_certifying_id
 from did_method.syntax import format_did, parse_did
+from node.errors import LedgerRuleError
 from node.ledger.client import Ledger
 from wallet.errors import WalletError
 from wallet.keys import Signer
@@ -45,14 +46,21 @@ def _entry(w: Wallet, did: str) -> dict[str, Any]:
 
 @contextmanager
 def _new_key(w: Wallet, key_type: KeyType) -> Iterator[tuple[str, Signer]]:
-    """A fresh key saved in the wallet first; removed again if the block body raises."""
+    """A fresh key saved in the wallet first. It is removed again only when the ledger refused the write
+    (``LedgerRuleError``: preflight refused, or the transaction reverted), i.e. when nothing was written.
+    On any other failure (transport error, timeout, interrupt) the outcome is unknown, so the key stays,
+    recorded under ``pending`` in the metadata, where ``eidln did show`` reports it."""
     name = f"k{secrets.token_hex(6)}"
     signer = w.add_key(name, key_type)
     w.save()
     try:
         yield name, signer
-    except BaseException:
+    except LedgerRuleError:
         w.remove_key(name)
+        w.save()
+        raise
+    except BaseException:
+        w.metadata.setdefault("pending", []).append(name)
         w.save()
         raise
 

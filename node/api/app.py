@@ -2,10 +2,10 @@
 
 ``GET /1.0/identifiers/{did}`` is the DIF Universal Resolver driver binding of W3C DID Resolution:
 
-* ``Accept: application/did-resolution`` (or the legacy
-  ``application/ld+json;profile="https://w3id.org/did-resolution"``) returns the whole resolution result;
-  ``application/did+ld+json``, ``application/did+json``, ``application/did``, ``application/json``,
-  ``*/*`` or no Accept return the DID document alone; anything else is 406.
+* ``Accept: application/did-resolution``, ``*/*`` or no Accept (and the legacy
+  ``application/ld+json;profile="https://w3id.org/did-resolution"``) return the whole resolution result;
+  ``application/did+ld+json``, ``application/did+json``, ``application/did``, ``application/json`` return
+  the DID document alone; anything else is 406 (SPEC.md section 7).
 * ``versionId`` / ``versionTime`` query parameters select a past version.
 * Errors: 400 invalid DID / options, 404 not found, 406 representation not supported, 410 deactivated,
   501 method not supported — the status from the error, the body an RFC 9457 problem (inside the
@@ -33,7 +33,7 @@ DOCUMENT_TYPES = ("application/did+ld+json", "application/did+json", "applicatio
 def _negotiate(accept: str | None) -> str | None:
     """The media type to answer with, or None if nothing acceptable (q-values honoured, ties in order)."""
     if not accept or not accept.strip():
-        return "application/did+ld+json"
+        return RESOLUTION
     offers: list[tuple[float, int, str]] = []
     for i, part in enumerate(accept.split(",")):
         fields = [f.strip() for f in part.split(";")]
@@ -53,14 +53,15 @@ def _negotiate(accept: str | None) -> str | None:
             continue
         if media == RESOLUTION or media.replace("'", '"') == LEGACY_RESOLUTION:
             return media if media == RESOLUTION else LEGACY_RESOLUTION
+        if media == "*/*":
+            return RESOLUTION
         if media in DOCUMENT_TYPES:
-            return "application/did+ld+json" if media in ("*/*", "application/json") else media
+            return "application/did+ld+json" if media == "application/json" else media
     return None
 
 
 def _problem(err: DidError, instance: str) -> dict[str, Any]:
-    return {"type": err.problem_type, "title": err.code, "status": err.http_status, "detail": err.message,
-            "instance": instance}
+    return err.to_problem(instance)
 
 
 def create_app(resolver: Resolver) -> FastAPI:

@@ -43,13 +43,13 @@ def cmd_wallet_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_wallet_export(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    _open_wallet(s).export(a.out, a.export_passphrase or _wallet_passphrase(s))
+    _open_wallet(s).export(a.out, s.backup_passphrase or _wallet_passphrase(s))
     out(f"encrypted backup written to {a.out}")
     return 0
 
 
 def cmd_wallet_import(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    Wallet.import_backup(a.backup, a.backup_passphrase or _wallet_passphrase(s), s.wallet_file,
+    Wallet.import_backup(a.backup, s.backup_passphrase or _wallet_passphrase(s), s.wallet_file,
                          _wallet_passphrase(s))
     out(f"wallet restored to {s.wallet_file}")
     return 0
@@ -72,6 +72,8 @@ def cmd_did_create(s: Settings, a: argparse.Namespace, out: Out) -> int:
 def cmd_did_show(s: Settings, a: argparse.Namespace, out: Out) -> int:
     w = _open_wallet(s)
     out(f"ledger account {w.ledger_account().address}")
+    for name in w.metadata.get("pending", []):
+        out(f"pending key {name}: a ledger write with it had an unknown outcome; resolve your DIDs to check")
     for did, entry in dids.wallet_dids(w).items():
         state = "deactivated" if entry.get("deactivated") else "active keys " + ", ".join(entry["active"])
         out(f"{did}  ({state})")
@@ -137,13 +139,13 @@ def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
 def register(sub: Any) -> None:
     wal = sub.add_parser("wallet", help="the encrypted identity wallet").add_subparsers(dest="cmd", required=True)
     wal.add_parser("init", help="create a wallet with a ledger account").set_defaults(fn=cmd_wallet_init)
-    ex = wal.add_parser("export", help="write an encrypted backup")
+    ex = wal.add_parser("export", help="write an encrypted backup (passphrase: EIDLN_BACKUP_PASSPHRASE, "
+                                       "default the wallet's)")
     ex.add_argument("out")
-    ex.add_argument("--export-passphrase", default=None, help="default: the wallet's passphrase")
     ex.set_defaults(fn=cmd_wallet_export)
-    im = wal.add_parser("import", help="restore a backup as this wallet")
+    im = wal.add_parser("import", help="restore a backup as this wallet (backup passphrase: "
+                                       "EIDLN_BACKUP_PASSPHRASE, default the wallet's)")
     im.add_argument("backup")
-    im.add_argument("--backup-passphrase", default=None)
     im.set_defaults(fn=cmd_wallet_import)
 
     did = sub.add_parser("did", help="create, change and resolve DIDs").add_subparsers(dest="cmd", required=True)

@@ -47,6 +47,9 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
     if s.network_file.exists():
         raise NodeError(f"a network is already deployed in {s.home} ({s.network_file}); use another EIDLN_HOME",
                         code="config.network_exists")
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", a.name):
+        raise NodeError(f"network name {a.name!r} must be 1-16 lowercase letters or digits, starting with a letter",
+                        code="config.invalid")
     external = [_account(Keystore(s.keys_dir, None), x) for x in a.governor_address]
     total = a.governors + len(external)
     if not 1 <= a.threshold <= total:
@@ -68,9 +71,6 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
         out("deploying Members, NumberAuthority, DIDRegistry, CredentialRegistry ...")
         if len(set(governors)) != len(governors):
             raise NodeError("the same governor address is given twice", code="members.already_member")
-        if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", a.name):
-            raise NodeError(f"network name {a.name!r} must be 1-16 lowercase letters or digits, starting with a letter",
-                            code="config.invalid")
         dep = deploy_network(backend, deployer, governors, a.threshold, network=a.name)
         dep.save(s.network_file)
     for name, addr in dep.addresses().items():

@@ -62,9 +62,9 @@ def test_wallet_errors(cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert cli("did", "show", env={"EIDLN_WALLET_PASSPHRASE": "not the right one"}) == 1
     assert "wallet.wrong_passphrase" in capsys.readouterr().err
     backup = tmp_path / "backup.json"
-    assert cli("wallet", "export", str(backup), "--export-passphrase", "another long passphrase") == 0
+    assert cli("wallet", "export", str(backup), env={"EIDLN_BACKUP_PASSPHRASE": "another long passphrase"}) == 0
     other = Cli(tmp_path / "restored")
-    assert other("wallet", "import", str(backup), "--backup-passphrase", "another long passphrase") == 0
+    assert other("wallet", "import", str(backup), env={"EIDLN_BACKUP_PASSPHRASE": "another long passphrase"}) == 0
     assert other("did", "show") == 0
 
 

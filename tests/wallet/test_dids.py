@@ -76,3 +76,16 @@ def test_only_the_controller_writes(env: tuple[Net, Wallet, Wallet, Resolver, Fo
         rotate_key(mallory, net.ledger, did)
     assert err.value.code == "did.not_controller"
     assert len(Wallet.open(mallory.path, "a long enough passphrase").keys()) == keys_before  # nothing kept
+
+
+def test_unknown_outcome_keeps_the_key(env: tuple[Net, Wallet, Wallet, Resolver, Follower]) -> None:
+    """If the ledger cannot be reached, nobody knows whether the write landed: the key must not vanish."""
+    from node.errors import NodeError
+
+    net, w, _, _, _ = env
+    net.backend.close()
+    with pytest.raises(NodeError):
+        create_did(w, net.ledger)
+    reopened = Wallet.open(w.path, "a long enough passphrase")
+    pending = reopened.metadata["pending"]
+    assert len(pending) == 1 and pending[0] in [k.name for k in reopened.keys()]
