@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,11 +15,15 @@ from eth_account.signers.local import LocalAccount
 from nacl.signing import SigningKey
 
 from did_method import KeyType, self_certifying_id
+from did_method.syntax import format_did
 from node.chain.base import ChainBackend
 from node.errors import LedgerRuleError
 from node.ledger.client import Action, Ledger, ProposalResult, deploy_network
-from node.ledger.records import Anchor, Flags, Kind, TNRange, credential_key
+from node.ledger.records import Anchor, Flags, Kind, TNRange
 from node.ledger.roles import Role
+from wallet.credentials import anchor_of, enterprise_identity, tn_delegation, tn_right_to_use
+from wallet.dataintegrity import document_loader, sign
+from wallet.keys import Ed25519Key
 
 YEAR = 365 * 24 * 3600
 
@@ -42,6 +46,7 @@ class Net:
     ledger: Ledger
     now: int
     accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    cids: dict[bytes, str] = field(default_factory=dict)
 
     @classmethod
     def create(cls, backend: ChainBackend, *, governors: int = 3, threshold: int = 2) -> Net:
@@ -84,16 +89,38 @@ class Net:
         self.ledger.transact(controller, "DIDRegistry", "create", did, "key-1", int(KeyType.ED25519), pk, 3)
         return Did(did, key, controller)
 
+    def did_str(self, d: Did) -> str:
+        return format_did(self.ledger.deployment.network, d.id)
+
     def anchor_for(self, kind: Kind, issuer: Did, subject: Did, *, tns: tuple[TNRange, ...] = (),
                    parent: bytes | None = None, flags: Flags = Flags.NONE, valid_from: int | None = None,
                    valid_until: int | None = None, cid: str | None = None) -> Anchor:
+        """A really signed VC 2.0 credential (eddsa-rdfc-2022 with the issuer DID's key-1) and its anchor.
+
+        Fields a well-formed credential cannot express (tns on an identity, a root with a parent, an unknown
+        parent id) are forced onto the anchor afterwards, so that the contract's refusals can be tested."""
         cid = cid or f"urn:uuid:{secrets.token_hex(16)}"
-        body = json.dumps({"id": cid, "kind": kind.name, "tns": [[r.start, r.count] for r in tns]},
-                          sort_keys=True).encode()
-        return Anchor(id=credential_key(cid), kind=kind, issuer=issuer.id, subject=subject.id, credential=body,
-                      valid_from=self.now - 60 if valid_from is None else valid_from,
-                      valid_until=self.now + YEAR if valid_until is None else valid_until,
-                      parent=parent or b"\x00" * 32, flags=flags, tns=tns)
+        vf = self.now - 60 if valid_from is None else valid_from
+        vu = self.now + YEAR if valid_until is None else valid_until
+        common = {"issuer": self.did_str(issuer), "subject": self.did_str(subject), "credential_id": cid,
+                  "valid_from": vf, "valid_until": max(vu, vf + 1)}
+        if kind == Kind.ENTERPRISE_IDENTITY:
+            vc = enterprise_identity(legal_name="Acme Corp", jurisdiction="US-DE", lei="5493001KJTIIGC8Y1R12",
+                                     vetting_level="full", vetting_date="2026-11-01", **common)
+        elif kind == Kind.TN_RIGHT_TO_USE:
+            vc = tn_right_to_use(ranges=tns or (TNRange(1_000_000),), may_originate=bool(flags & Flags.MAY_ORIGINATE),
+                                 may_delegate=bool(flags & Flags.MAY_DELEGATE), **common)
+        else:
+            vc = tn_delegation(parent=self.cids.get(parent or b"", "urn:uuid:unknown-parent"),
+                               ranges=tns or (TNRange(1_000_000),), may_originate=bool(flags & Flags.MAY_ORIGINATE),
+                               may_delegate=bool(flags & Flags.MAY_DELEGATE), **common)
+        head = self.backend.block(self.backend.head()).timestamp
+        signed = sign(vc, Ed25519Key.from_seed(issuer.key.encode()),
+                      verification_method=f"{self.did_str(issuer)}#key-1",
+                      created=datetime.fromtimestamp(max(head, vf), UTC), loader=document_loader)
+        a = anchor_of(signed)
+        self.cids[a.id] = cid
+        return replace(a, tns=tns, flags=flags, parent=parent or b"\x00" * 32, valid_from=vf, valid_until=vu)
 
     def anchor(self, issuer: Did, a: Anchor) -> Anchor:
         self.ledger.anchor(issuer.controller, [a.to_abi()])

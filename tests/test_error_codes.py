@@ -155,16 +155,19 @@ def test_errors_doc_lists_every_node_code() -> None:
     did_keywords = {c.code for c in vars(did_errors).values()
                     if isinstance(c, type) and issubclass(c, did_errors.DidError) and c is not did_errors.DidError
                     and c is not did_errors.MultikeyError}
-    wanted = set(class_codes().values()) | explicit_codes() | WALLET_CODES | did_keywords
+    from wallet.dataintegrity.errors import CODES as VC_CODES
+
+    wanted = set(class_codes().values()) | explicit_codes() | WALLET_CODES | did_keywords | VC_CODES
     missing = sorted(c for c in wanted if not _documented(c, doc))
     assert not missing, f"docs/errors.md does not list: {missing}"
 
 
 def test_errors_doc_lists_no_unknown_code() -> None:
     """Every code in the first column of a table in docs/errors.md still exists."""
+    from wallet.dataintegrity.errors import CODES as VC_CODES
     from wallet.errors import CODES as WALLET_CODES
 
-    known = set(contract_codes()) | set(class_codes().values()) | explicit_codes() | WALLET_CODES
+    known = set(contract_codes()) | set(class_codes().values()) | explicit_codes() | WALLET_CODES | VC_CODES
     listed = re.findall(r"^\| `([a-z_]+\.[a-z0-9_]+)` \|", DOC.read_text(), re.M)
     assert listed, "no code tables found in docs/errors.md"
     stale = sorted(set(listed) - known)

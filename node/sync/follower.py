@@ -24,6 +24,7 @@ from node.ledger.codec import codec
 from node.ledger.deployment import Deployment
 from node.sync.apply import Checker, apply_event
 from node.sync.store import DERIVED_TABLES, Store, to_json
+from node.sync.verify import CredentialChecker
 
 __all__ = ["Follower", "SyncStatus", "SyncStep"]
 
@@ -61,7 +62,9 @@ class Follower:
         self.deployment = deployment
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
-        self.check = check
+        # every anchored credential is re-verified unless the caller passes its own checker
+        self.check = check if check is not None else CredentialChecker(network=deployment.network,
+                                                                       chain_id=deployment.chain_id)
         self._by_address = {a.lower(): n for n, a in deployment.addresses().items()}
         self._check_identity()
 

@@ -20,6 +20,7 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from did_method.document import Change
@@ -66,13 +67,13 @@ class CredentialChecker:
         try:
             vc = json.loads(_hex(args["credential"]))
         except (ValueError, UnicodeDecodeError):
-            return Rejection("vc.malformed", "the anchored bytes are not JSON")
+            return Rejection(code="vc.malformed", message="the anchored bytes are not JSON")
         if not isinstance(vc, dict):
-            return Rejection("vc.malformed", "the anchored credential is not a JSON object")
+            return Rejection(code="vc.malformed", message="the anchored credential is not a JSON object")
         try:
             anchor = anchor_of(vc)
         except (CredentialError, DidError) as exc:
-            return Rejection("vc.malformed", exc.message)
+            return Rejection(code="vc.malformed", message=exc.message)
         recorded = {"id": _hex(args["id"]), "kind": args["kind"], "issuer": _hex(args["issuer"]),
                     "subject": _hex(args["subject"]), "parent": _hex(args["parent"]), "flags": args["flags"],
                     "valid_from": args["valid_from"], "valid_until": args["valid_until"],
@@ -82,14 +83,15 @@ class CredentialChecker:
                    "valid_until": anchor.valid_until, "tns": [(r.start, r.count) for r in anchor.tns]}
         diff = sorted(k for k in recorded if recorded[k] != derived[k])
         if diff:
-            return Rejection("vc.anchor_mismatch", f"the ledger record differs from the credential in {diff}")
+            return Rejection(code="vc.anchor_mismatch",
+                             message=f"the ledger record differs from the credential in {diff}")
         resolver = Resolver(ConnectionHistory(db), network=self.network, chain_id=self.chain_id)
         issuer = vc["issuer"]
 
-        def key_for(vm: str, created: int) -> tuple[Any, bytes]:
+        def key_for(vm: str, created: datetime) -> tuple[Any, bytes]:
             if not vm.startswith(issuer + "#"):
                 raise DidError(f"the proof's key {vm} is not a key of the issuer {issuer}")
-            key = resolver.key_at(vm, created)
+            key = resolver.key_at(vm, int(created.timestamp()))
             return key.key_type, key.public_key
 
         result = verify(vc, key_resolver=key_for, loader=document_loader, expected_purpose="assertionMethod")

@@ -44,7 +44,9 @@ def test_index_reflects_the_ledger(world: tuple[Net, dict], tmp_path: Path) -> N
     assert statuses == {Status.ACTIVE, Status.REVOKED, Status.SUSPENDED}
     assert db.execute("SELECT COUNT(*) FROM dids WHERE deactivated = 1").fetchone()[0] == 1
     creds = db.execute("SELECT credential FROM credentials WHERE kind = 2").fetchall()
-    assert all(json.loads(bytes(c[0]))["kind"] == "TN_RIGHT_TO_USE" for c in creds)
+    assert all("TNRightToUseCredential" in json.loads(bytes(c[0]))["type"] for c in creds)
+    assert all(json.loads(bytes(c[0]))["proof"]["cryptosuite"] == "eddsa-rdfc-2022" for c in creds)
+    assert store.count("rejected_credentials") == 0  # every credential re-verified at sync
     assert store.get_meta("threshold") == "2"
     (state,) = {r[0] for r in db.execute("SELECT state FROM proposals")}
     assert state == "executed"
@@ -117,3 +119,52 @@ def test_replay_rebuilds_the_same_tables(world: tuple[Net, dict], tmp_path: Path
         for ev in store.events():
             apply_event(db, ev)
     assert store.dump() == before
+
+
+def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path) -> None:
+    """The contracts accept any bytes from an authorized issuer; the node verifies them and keeps failures
+    aside with their reason, never among the usable credentials."""
+    import json as _json
+    from dataclasses import replace
+
+    from node.ledger.client import Action
+    from node.ledger.records import Flags, Kind, TNRange
+    from node.ledger.roles import Role
+    from wallet.credentials import anchor_of, credential_bytes
+
+    net = Net.create(EmbeddedChain(None), governors=1, threshold=1)
+    tnsp_acct = net.member("tnsp", Role.TNSP, "1234")
+    net.govern(Action.assign_blocks(12025550000, 1000, tnsp_acct.address))
+    tnsp, ent = net.did(tnsp_acct), net.did(net.onboarded("ent", tnsp_acct))
+    both = Flags.MAY_ORIGINATE | Flags.MAY_DELEGATE
+
+    def grant(n: int) -> object:
+        return net.anchor_for(Kind.TN_RIGHT_TO_USE, tnsp, ent, tns=(TNRange(12025550000 + 10 * n, 5),), flags=both)
+
+    good = net.anchor(tnsp, grant(0))
+    # 1. the signed credential altered after signing (one more number), anchored consistently with the alteration
+    a = grant(1)
+    vc = _json.loads(a.credential)
+    vc["credentialSubject"]["tnAuthList"] = [{"tnRange": {"start": "12025550010", "count": 6}}]
+    forged = anchor_of(vc)
+    net.anchor(tnsp, forged)
+    # 2. the ledger record claims more than the credential says
+    b = grant(2)
+    net.anchor(tnsp, replace(b, tns=(TNRange(12025550020, 9),)))
+    # 3. bytes that are not a credential
+    c = grant(3)
+    net.anchor(tnsp, replace(c, credential=b"not json"))
+    # 4. signed by someone else's key (the enterprise's) while naming the TNSP as issuer
+    d = grant(4)
+    vc = _json.loads(d.credential)
+    vc["proof"]["verificationMethod"] = net.did_str(ent) + "#key-1"
+    net.anchor(tnsp, replace(d, credential=credential_bytes(vc)))
+    net.ledger.transact(tnsp_acct, "CredentialRegistry", "revoke", c.id)  # status of a rejected credential
+
+    store = Store(tmp_path / "i.sqlite")
+    Follower(net.backend, store, net.ledger.deployment).sync()
+    assert [bytes(r[0]) for r in store.db.execute("SELECT id FROM credentials")] == [good.id]
+    rejected = {bytes(i): (code, status) for i, code, status in
+                store.db.execute("SELECT id, code, status FROM rejected_credentials")}
+    assert rejected == {forged.id: ("vc.signature_invalid", 1), b.id: ("vc.anchor_mismatch", 1),
+                        c.id: ("vc.malformed", 2), d.id: ("vc.key_not_found", 1)}
