@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from did_method.errors import DidError
-from node.cli import identity, ledger
+from node.cli import credentials, identity, ledger
 from node.errors import NodeError
 from node.settings import Settings
 from wallet.errors import WalletError
@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="group", required=True)
     identity.register_node(ledger.register(sub))
     identity.register(sub)
+    credentials.register(sub)
     return p
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from node.errors import NodeError
@@ -31,8 +32,22 @@ def _e164(text: str) -> int:
     return int(digits)
 
 
+def _signer(rt: Runtime, name: str) -> LocalAccount:
+    """``--as NAME``: a keystore account, or ``@wallet`` for the ledger account of the wallet (EIDLN_WALLET)."""
+    if name == "@wallet":
+        from wallet.keystore import Wallet
+
+        if not rt.settings.wallet_passphrase:
+            raise NodeError("no wallet passphrase: set EIDLN_WALLET_PASSPHRASE (or EIDLN_PASSPHRASE)",
+                            code="config.no_passphrase")
+        return Wallet.open(rt.settings.wallet_file, rt.settings.wallet_passphrase).ledger_account()
+    return rt.keystore.load(name)
+
+
 def _account(ks: Keystore, ref: str) -> str:
-    """An address, or the name of an account in the keystore."""
+    """An address, the name of an account in the keystore, or ``@wallet`` (the wallet's ledger account)."""
+    if ref == "@wallet":
+        raise NodeError("use the wallet's address (eidln did show prints it)", code="cli.bad_account")
     if ref.startswith("0x"):
         if not is_address(ref):
             raise NodeError(f"{ref!r} is not an Ethereum address", code="cli.bad_account")
@@ -139,7 +154,7 @@ def _proposal_line(res: Any, out: Out) -> None:
 def cmd_member_propose(s: Settings, a: argparse.Namespace, out: Out) -> int:
     with open_runtime(s) as rt:
         action = _action(rt, a)
-        res = rt.ledger.propose(rt.keystore.load(a.as_), action)
+        res = rt.ledger.propose(_signer(rt, a.as_), action)
         out(rt.ledger.describe(rt.ledger.address(action.contract), action.calldata()))
         _proposal_line(res, out)
     return 0
@@ -147,13 +162,13 @@ def cmd_member_propose(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 def cmd_member_vote(s: Settings, a: argparse.Namespace, out: Out) -> int:
     with open_runtime(s) as rt:
-        _proposal_line(rt.ledger.vote(rt.keystore.load(a.as_), a.proposal), out)
+        _proposal_line(rt.ledger.vote(_signer(rt, a.as_), a.proposal), out)
     return 0
 
 
 def cmd_member_cancel(s: Settings, a: argparse.Namespace, out: Out) -> int:
     with open_runtime(s) as rt:
-        rt.ledger.cancel(rt.keystore.load(a.as_), a.proposal)
+        rt.ledger.cancel(_signer(rt, a.as_), a.proposal)
         out(f"proposal {a.proposal}: cancelled")
     return 0
 
@@ -161,7 +176,7 @@ def cmd_member_cancel(s: Settings, a: argparse.Namespace, out: Out) -> int:
 def cmd_member_onboard(s: Settings, a: argparse.Namespace, out: Out) -> int:
     with open_runtime(s) as rt:
         account = _account(rt.keystore, a.account)
-        rt.ledger.onboard(rt.keystore.load(a.as_), account, a.kind)
+        rt.ledger.onboard(_signer(rt, a.as_), account, a.kind)
         out(f"onboarded {account} as {a.kind}")
     return 0
 

@@ -1,0 +1,190 @@
+"""``eidln vet`` and ``eidln tn grant | delegate | revoke | suspend | reinstate | list | chain``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from did_method.syntax import format_did, parse_did
+from node.cli.identity import _open_wallet
+from node.cli.ledger import Out, _e164
+from node.errors import NodeError
+from node.ledger.records import Kind, Status, TNRange, credential_key
+from node.runtime import open_runtime
+from node.settings import Settings
+from wallet import credentials as vc
+from wallet.dids import wallet_dids
+from wallet.issue import issue, set_status
+from wallet.keystore import Wallet
+
+__all__ = ["register"]
+
+DAY = 86400
+
+
+def _issuer(w: Wallet, given: str | None) -> str:
+    dids = [d for d, e in wallet_dids(w).items() if not e.get("deactivated")]
+    if given:
+        return given
+    if len(dids) != 1:
+        raise NodeError("say which of this wallet's DIDs issues (--as-did)" if dids else
+                        "this wallet has no DID: run 'eidln did create' first", code="cli.no_issuer")
+    return dids[0]
+
+
+def _validity(a: argparse.Namespace) -> tuple[int, int]:
+    start = int(time.time()) - 60
+    return start, start + a.valid_days * DAY
+
+
+def _ranges(a: argparse.Namespace) -> tuple[TNRange, ...]:
+    return (TNRange(_e164(a.start), a.count),)
+
+
+def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    issuer = _issuer(w, a.as_did)
+    vf, vu = _validity(a)
+    unsigned = vc.enterprise_identity(issuer=issuer, subject=a.subject, legal_name=a.legal_name,
+                                      jurisdiction=a.jurisdiction, registration_number=a.registration_number,
+                                      lei=a.lei, vetting_level=a.level, vetting_date=a.vetting_date,
+                                      valid_from=vf, valid_until=vu)
+    with open_runtime(s) as rt:
+        signed = issue(w, rt.ledger, issuer, unsigned)
+    out(signed["id"])
+    return 0
+
+
+def cmd_grant(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    issuer = _issuer(w, a.as_did)
+    vf, vu = _validity(a)
+    unsigned = vc.tn_right_to_use(issuer=issuer, subject=a.subject, ranges=_ranges(a),
+                                  may_originate=not a.relay_only, may_delegate=not a.no_delegate,
+                                  valid_from=vf, valid_until=vu)
+    with open_runtime(s) as rt:
+        signed = issue(w, rt.ledger, issuer, unsigned)
+    out(signed["id"])
+    return 0
+
+
+def cmd_delegate(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    issuer = _issuer(w, a.as_did)
+    vf, vu = _validity(a)
+    with open_runtime(s) as rt:
+        parent = rt.ledger.call("CredentialRegistry", "record", credential_key(a.parent))
+        if parent["kind"] == 0:
+            raise NodeError(f"no credential {a.parent} on the ledger", code="cli.unknown_credential")
+        vu = min(vu, parent["valid_until"])
+        unsigned = vc.tn_delegation(issuer=issuer, subject=a.subject, parent=a.parent, ranges=_ranges(a),
+                                    may_originate=not a.relay_only, may_delegate=a.may_delegate,
+                                    valid_from=max(vf, parent["valid_from"]), valid_until=vu)
+        signed = issue(w, rt.ledger, issuer, unsigned)
+    out(signed["id"])
+    return 0
+
+
+def cmd_status(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    with open_runtime(s) as rt:
+        set_status(w, rt.ledger, a.credential, a.cmd)
+    out(f"{a.credential}: {a.cmd}d" if a.cmd.endswith("e") else f"{a.credential}: {a.cmd}ed")
+    return 0
+
+
+def _row(network: str, r: Any) -> dict[str, Any]:
+    cid, kind, issuer, subject, status, tns, cred = r
+    doc = json.loads(bytes(cred))
+    return {"id": doc["id"], "kind": Kind(kind).name, "issuer": format_did(network, bytes(issuer)),
+            "subject": format_did(network, bytes(subject)), "status": Status(status).name.lower(),
+            "tns": [f"+{start}" + (f" (+{count - 1})" if count > 1 else "") for start, count in json.loads(tns)]}
+
+
+def cmd_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    with open_runtime(s) as rt:
+        rt.follower().sync()
+        q = "SELECT id, kind, issuer, subject, status, tns, credential FROM credentials"
+        params: tuple[Any, ...] = ()
+        if a.holder:
+            q, params = q + " WHERE subject = ?", (parse_did(a.holder).ident,)
+        elif a.issuer:
+            q, params = q + " WHERE issuer = ?", (parse_did(a.issuer).ident,)
+        rows = rt.store.db.execute(q + " ORDER BY anchored_block", params).fetchall()
+        for r in rows:
+            d = _row(rt.deployment.network, r)
+            out(f"{d['id']}  {d['kind']:<20} {d['status']:<9} {d['issuer']} -> {d['subject']}  {' '.join(d['tns'])}")
+        rejected = rt.store.db.execute("SELECT id, code, message FROM rejected_credentials").fetchall()
+        for cid, code, message in rejected:
+            out(f"rejected 0x{bytes(cid).hex()}: {code}: {message}")
+    return 0
+
+
+def cmd_chain(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.tnindex import build_from_store
+
+    tn = _e164(a.tn)
+    with open_runtime(s) as rt:
+        rt.follower().sync()
+        index = build_from_store(rt.store)
+        chains = index.chains(tn, now=int(time.time()))
+        if not chains:
+            out(f"+{tn}: no live chain")
+            return 1
+        ids = {bytes(r[0]): json.loads(bytes(r[1]))["id"]
+               for r in rt.store.db.execute("SELECT id, credential FROM credentials")}
+        for ch in chains:
+            links = " <- ".join(f"{ids.get(c.id, '0x' + c.id.hex())} ({Kind(c.kind).name})" for c in ch.links)
+            who = format_did(rt.deployment.network, ch.links[0].subject)
+            origin = "may originate" if ch.may_originate else "relay only"
+            out(f"+{tn}: {who} [{origin}] via {links}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--as-did", default=None, help="the issuing DID of this wallet (default: its only DID)")
+        p.add_argument("--valid-days", type=int, default=365)
+
+    v = sub.add_parser("vet", help="issue an EnterpriseIdentity credential (vetting agency)")
+    common(v)
+    v.add_argument("--subject", required=True, help="the enterprise's DID")
+    v.add_argument("--legal-name", required=True)
+    v.add_argument("--jurisdiction", required=True, help="e.g. US-DE")
+    v.add_argument("--registration-number", default=None)
+    v.add_argument("--lei", default=None)
+    v.add_argument("--level", default="full")
+    v.add_argument("--vetting-date", default=time.strftime("%Y-%m-%d"))
+    v.set_defaults(fn=cmd_vet)
+
+    tn = sub.add_parser("tn", help="TN right-to-use grants and delegations").add_subparsers(dest="cmd", required=True)
+    g = tn.add_parser("grant", help="grant numbers you hold (TNSP / Resp Org)")
+    common(g)
+    g.add_argument("--subject", required=True)
+    g.add_argument("--start", required=True, help="first number, E.164")
+    g.add_argument("--count", type=int, default=1)
+    g.add_argument("--no-delegate", action="store_true", help="the holder may not delegate")
+    g.add_argument("--relay-only", action="store_true", help="the holder may not originate")
+    g.set_defaults(fn=cmd_grant)
+    d = tn.add_parser("delegate", help="delegate some of your numbers (non-exclusive)")
+    common(d)
+    d.add_argument("--parent", required=True, help="the credential id your right rests on")
+    d.add_argument("--subject", required=True)
+    d.add_argument("--start", required=True)
+    d.add_argument("--count", type=int, default=1)
+    d.add_argument("--relay-only", action="store_true")
+    d.add_argument("--may-delegate", action="store_true")
+    d.set_defaults(fn=cmd_delegate)
+    for name in ("revoke", "suspend", "reinstate"):
+        p = tn.add_parser(name, help=f"{name} a credential you issued")
+        p.add_argument("credential")
+        p.set_defaults(fn=cmd_status)
+    ls = tn.add_parser("list", help="credentials in the node's index (and the rejected ones)")
+    ls.add_argument("--holder", default=None)
+    ls.add_argument("--issuer", default=None)
+    ls.set_defaults(fn=cmd_list)
+    c = tn.add_parser("chain", help="the live chains that cover a number now")
+    c.add_argument("tn")
+    c.set_defaults(fn=cmd_chain)

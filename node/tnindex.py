@@ -1,0 +1,514 @@
+"""In-memory TN index: which credentials cover a telephone number now, and their live chains.
+
+The node answers "who may use +1 202 555 0143 at time *now*?" without touching SQLite or the chain. The rules
+are the credential registry's (``contracts/src/CredentialRegistry.vy``): a TN credential covers a number only
+while
+
+* the number lies in one of its ranges,
+* it and every link above it (parent, grandparent, ... up to the root grant) are ACTIVE and inside their
+  validity (``valid_from <= now < valid_until``; ``now == valid_until`` is expired), and
+* the root holder still holds the number and has held it since the root grant's holding epoch
+  (``holder == root_holder and since <= root_since``): porting a number away ends every grant and delegation
+  for it, and porting it back does not revive them (the new ``since`` is later than ``root_since``).
+
+Two things the contract's ``covers`` also checks are left to the caller, who has the tables for them: that the
+leaf subject's DID is still active and that the root holder is still a TNSP / Resp Org member. Flags are not
+a liveness rule either: every chain carries them and the caller decides (a relay-only link has no
+MAY_ORIGINATE).
+
+Data structure: the number line cut into *elementary segments* at every range boundary. Each segment
+``[b_i, b_(i+1))`` stores the tuple of credential ids whose ranges cover all of it, so a stabbing query is one
+bisect to find the segment, then ``k`` dictionary reads: O(log n + k). Boundaries live in chunks of
+``array('q')`` (8 bytes each, no int objects) with a list of chunk minimums on top, the two-level layout
+``sortedcontainers`` uses, written here over :mod:`bisect` so that keys and cover tuples sit in parallel
+chunks without a dict. Inserting a credential splits at most two segments (the split halves share one tuple)
+and extends the covers of the segments its ranges span. Storage is the sum of coverage depths over segments:
+linear for ledger data, where one holder's grants barely overlap and delegations nest inside their parents (a
+chain of depth d puts d ids in a segment); many wide ranges laid over many narrow ones would make it grow as
+their product. Revoked credentials leave the segments (revocation is final) but stay in the record table, for
+:meth:`TNIndex.why_not` and as parents.
+
+Records are immutable :class:`TNCredential` tuples (their ranges packed into 16 bytes each); a status change
+replaces the record, so a :class:`Chain` handed out earlier never changes under its holder.
+
+Not thread-safe: one writer (the sync follower) and readers must share a lock. After a reorg the sync store
+rebuilds its tables by replay; rebuild this index with :func:`build_from_store` too.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import struct
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from node.errors import StoreError
+from node.ledger.records import Flags, Kind, Status, TNRange
+
+if TYPE_CHECKING:
+    from node.sync.store import Store
+
+__all__ = ["TNIndex", "TNCredential", "Chain", "build_from_store", "ROOT_PARENT", "MAX_DEPTH", "BLOCK",
+           "NOT_IN_RANGE", "REVOKED", "SUSPENDED", "EXPIRED", "NOT_YET_VALID", "PARENT_NOT_LIVE", "PORTED",
+           "UNKNOWN", "WHY_NOT_CODES"]
+
+ROOT_PARENT = bytes(32)
+MAX_DEPTH = 8  # CredentialRegistry.MAX_DEPTH: a chain has at most MAX_DEPTH + 1 links
+BLOCK = 1000  # NumberAuthority.BLOCK: numbers per thousand-block
+
+NOT_IN_RANGE = "tn.not_in_range"
+REVOKED = "tn.revoked"
+SUSPENDED = "tn.suspended"
+EXPIRED = "tn.expired"
+NOT_YET_VALID = "tn.not_yet_valid"
+PARENT_NOT_LIVE = "tn.parent_not_live"
+PORTED = "tn.ported"
+UNKNOWN = "tn.unknown"
+WHY_NOT_CODES = (UNKNOWN, NOT_IN_RANGE, REVOKED, SUSPENDED, EXPIRED, NOT_YET_VALID, PARENT_NOT_LIVE, PORTED)
+
+_KINDS = {int(k): k for k in (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)}
+_FLAGS = {v: Flags(v) for v in range(4)}
+_STATUSES = {int(s): s for s in (Status.ACTIVE, Status.REVOKED, Status.SUSPENDED)}
+_SPAN = struct.Struct("<qq")  # one range as (start, end), end exclusive
+_LOAD = 512  # boundaries per chunk (a chunk splits past twice this)
+_EMPTY: tuple[bytes, ...] = ()
+
+
+class TNCredential(NamedTuple):
+    """What the index keeps of one anchored TN credential (the registry's Record plus its ranges)."""
+
+    id: bytes
+    kind: Kind
+    issuer: bytes
+    subject: bytes
+    parent: bytes  # ROOT_PARENT for a root grant
+    flags: Flags
+    depth: int
+    valid_from: int
+    valid_until: int
+    status: Status
+    root_holder: str  # lower-case 0x address
+    root_since: int
+    tns: bytes  # packed (start, end) pairs, see ``spans``
+
+    @property
+    def ranges(self) -> tuple[TNRange, ...]:
+        return tuple(TNRange(s, e - s) for s, e in self.spans())
+
+    def spans(self) -> Iterator[tuple[int, int]]:
+        """The ranges as (start, end) pairs, end exclusive, in order."""
+        return _SPAN.iter_unpack(self.tns)
+
+    def lists(self, tn: int) -> bool:
+        """True if one of the ranges contains ``tn`` (nothing else is checked)."""
+        return any(s <= tn < e for s, e in _SPAN.iter_unpack(self.tns))
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent == ROOT_PARENT
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """One covering credential and its links from leaf to root (``links[0]`` is the leaf), all live."""
+
+    leaf: TNCredential
+    links: tuple[TNCredential, ...]
+
+    @property
+    def root(self) -> TNCredential:
+        return self.links[-1]
+
+    @property
+    def ids(self) -> tuple[bytes, ...]:
+        return tuple(c.id for c in self.links)
+
+    @property
+    def may_originate(self) -> bool:
+        """The leaf may place calls (a delegation's flags are a subset of its parent's, so the leaf decides)."""
+        return bool(self.leaf.flags & Flags.MAY_ORIGINATE)
+
+
+def _pack(ranges: Iterable[TNRange | tuple[int, int]]) -> bytes:
+    out = bytearray()
+    prev_end = -1
+    for r in ranges:
+        start, count = (r.start, r.count) if isinstance(r, TNRange) else r
+        if count < 1 or start < 0:
+            raise ValueError(f"bad number range ({start}, {count})")
+        if start < prev_end:
+            raise ValueError("ranges must be sorted and must not overlap")
+        prev_end = start + count
+        out += _SPAN.pack(start, prev_end)
+    if not out:
+        raise ValueError("a TN credential needs at least one range")
+    return bytes(out)
+
+
+class _Segments:
+    """Sorted boundaries b_0 < b_1 < ..., each with the ids covering [b_i, b_(i+1)); nothing before b_0."""
+
+    __slots__ = ("_mins", "_keys", "_vals")
+
+    def __init__(self) -> None:
+        self._mins: list[int] = []
+        self._keys: list[array[int]] = []
+        self._vals: list[list[tuple[bytes, ...]]] = []
+
+    def __len__(self) -> int:
+        return sum(len(k) for k in self._keys)
+
+    def stab(self, tn: int) -> tuple[bytes, ...]:
+        j = bisect_right(self._mins, tn) - 1
+        if j < 0:
+            return _EMPTY
+        return self._vals[j][bisect_right(self._keys[j], tn) - 1]
+
+    @classmethod
+    def bulk(cls, intervals: list[tuple[int, int, bytes]]) -> _Segments:
+        """Build from (start, end, id) in one sweep: O(n log n + total coverage)."""
+        seg = cls()
+        by_start = sorted(intervals, key=lambda t: t[0])
+        by_end = sorted(intervals, key=lambda t: t[1])
+        keys: array[int] = array("q")
+        vals: list[tuple[bytes, ...]] = []
+        active: dict[bytes, None] = {}
+        i = j = 0
+        n = len(intervals)
+        while j < n:
+            p = by_end[j][1] if i == n else min(by_start[i][0], by_end[j][1])
+            while j < n and by_end[j][1] == p:
+                del active[by_end[j][2]]
+                j += 1
+            while i < n and by_start[i][0] == p:
+                active[by_start[i][2]] = None
+                i += 1
+            cover = tuple(active) if active else _EMPTY
+            if cover != (vals[-1] if vals else _EMPTY):
+                keys.append(p)
+                vals.append(cover)
+        for k in range(0, len(keys), _LOAD):
+            seg._keys.append(keys[k:k + _LOAD])
+            seg._vals.append(vals[k:k + _LOAD])
+            seg._mins.append(keys[k])
+        return seg
+
+    # -------------------------------------------------------------- incremental
+
+    def add(self, start: int, end: int, cid: bytes) -> None:
+        self._split(start)
+        self._split(end)
+        self._update(start, end, lambda cover: cover + (cid,))
+
+    def remove(self, start: int, end: int, cid: bytes) -> None:
+        self._split(start)
+        self._split(end)
+        self._update(start, end, lambda cover: tuple(c for c in cover if c != cid) if cid in cover else cover)
+        self._coalesce(end)
+        self._coalesce(start)
+
+    def _locate(self, x: int) -> tuple[int, int]:
+        """(chunk, position) of the last boundary <= x; chunk -1 if there is none."""
+        j = bisect_right(self._mins, x) - 1
+        if j < 0:
+            return -1, -1
+        return j, bisect_right(self._keys[j], x) - 1
+
+    def _split(self, x: int) -> None:
+        j, i = self._locate(x)
+        if j < 0:
+            if not self._keys:
+                self._keys.append(array("q"))
+                self._vals.append([])
+                self._mins.append(x)
+            self._insert(0, 0, x, _EMPTY)
+        elif self._keys[j][i] != x:
+            self._insert(j, i + 1, x, self._vals[j][i])  # both halves share the tuple
+
+    def _insert(self, j: int, i: int, x: int, cover: tuple[bytes, ...]) -> None:
+        keys, vals = self._keys[j], self._vals[j]
+        keys.insert(i, x)
+        vals.insert(i, cover)
+        if i == 0:
+            self._mins[j] = x
+        if len(keys) > 2 * _LOAD:
+            half = len(keys) // 2
+            self._keys.insert(j + 1, keys[half:])
+            self._vals.insert(j + 1, vals[half:])
+            self._mins.insert(j + 1, keys[half])
+            del keys[half:]
+            del vals[half:]
+
+    def _delete(self, j: int, i: int) -> None:
+        keys = self._keys[j]
+        del keys[i]
+        del self._vals[j][i]
+        if not keys:
+            del self._keys[j], self._vals[j], self._mins[j]
+        elif i == 0:
+            self._mins[j] = keys[0]
+
+    def _update(self, start: int, end: int, fn: Callable[[tuple[bytes, ...]], tuple[bytes, ...]]) -> None:
+        j, i = self._locate(start)
+        while j < len(self._keys):
+            keys, vals = self._keys[j], self._vals[j]
+            while i < len(keys):
+                if keys[i] >= end:
+                    return
+                vals[i] = fn(vals[i])
+                i += 1
+            j, i = j + 1, 0
+
+    def _coalesce(self, x: int) -> None:
+        """Drop the boundary at x if its cover equals the one before it (as a set)."""
+        j, i = self._locate(x)
+        if j < 0 or self._keys[j][i] != x:
+            return
+        cover = self._vals[j][i]
+        if i > 0:
+            before = self._vals[j][i - 1]
+        elif j > 0:
+            before = self._vals[j - 1][-1]
+        else:
+            before = _EMPTY
+        if cover == before or (len(cover) == len(before) and set(cover) == set(before)):
+            self._delete(j, i)
+
+
+class TNIndex:
+    """Credentials, holdings and the segment index over their ranges. See the module notice for the rules."""
+
+    def __init__(self) -> None:
+        self._creds: dict[bytes, TNCredential] = {}
+        self._segments = _Segments()
+        self._blocks: dict[int, tuple[str, int]] = {}  # tn // 1000 -> (holder, since)
+        self._numbers: dict[int, tuple[str, int]] = {}  # tn -> (holder, since), overrides the block
+        self._interned: dict[Any, Any] = {}  # shared holder strings and DID ids
+
+    # -------------------------------------------------------------- building
+
+    @classmethod
+    def from_records(cls, credentials: Iterable[TNCredential], *, blocks: Iterable[tuple[int, str, int]] = (),
+                     numbers: Iterable[tuple[int, str, int]] = ()) -> TNIndex:
+        """Bulk load (one sweep over all ranges): the fast path for a node starting up. ``blocks`` are
+        (tn // 1000, holder, since), ``numbers`` (tn, holder, since)."""
+        index = cls()
+        index._load(credentials, blocks, numbers)
+        return index
+
+    def _load(self, credentials: Iterable[TNCredential], blocks: Iterable[tuple[int, str, int]],
+              numbers: Iterable[tuple[int, str, int]]) -> None:
+        if self._creds or len(self._segments):
+            raise ValueError("bulk loading needs an empty index")
+        collecting = gc.isenabled()
+        gc.disable()  # millions of new tuples and no cycles among them: the cyclic GC would only slow this down
+        try:
+            intervals: list[tuple[int, int, bytes]] = []
+            for c in credentials:
+                if c.id in self._creds:
+                    raise StoreError(f"duplicate credential 0x{c.id.hex()}", code="store.inconsistent")
+                self._creds[c.id] = c
+                if c.status is not Status.REVOKED:
+                    intervals.extend((s, e, c.id) for s, e in c.spans())
+            self._segments = _Segments.bulk(intervals)
+        finally:
+            if collecting:
+                gc.enable()
+        del intervals
+        for b, h, since in blocks:
+            self.set_holder_block(b, h, since)
+        for tn, h, since in numbers:
+            self.set_holder_number(tn, h, since)
+
+    def add_credential(self, cred_id: bytes, *, kind: int, issuer: bytes, subject: bytes,
+                       parent: bytes = ROOT_PARENT, flags: int, depth: int, valid_from: int, valid_until: int,
+                       root_holder: str, root_since: int, ranges: Iterable[TNRange | tuple[int, int]],
+                       status: int = Status.ACTIVE) -> TNCredential:
+        """Insert one anchored credential (a CredentialAnchored event); O(log n + segments its ranges span)."""
+        c = self._record(cred_id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, root_holder,
+                         root_since, ranges, status)
+        if c.id in self._creds:
+            raise StoreError(f"duplicate credential 0x{c.id.hex()}", code="store.inconsistent")
+        self._creds[c.id] = c
+        if c.status is not Status.REVOKED:
+            for s, e in c.spans():
+                self._segments.add(s, e, c.id)
+        return c
+
+    def _record(self, cred_id: bytes, kind: int, issuer: bytes, subject: bytes, parent: bytes, flags: int,
+                depth: int, valid_from: int, valid_until: int, root_holder: str, root_since: int,
+                ranges: Iterable[TNRange | tuple[int, int]], status: int) -> TNCredential:
+        """Validate and build a record, sharing repeated DIDs, holders and parent ids; does not insert it."""
+        if len(cred_id) != 32 or len(issuer) != 16 or len(subject) != 16 or len(parent) != 32:
+            raise ValueError("ids are 32 bytes, DIDs 16 bytes")
+        if kind not in _KINDS or flags not in _FLAGS or status not in _STATUSES:
+            raise ValueError(f"not a TN credential record (kind {kind}, flags {flags}, status {status})")
+        root = parent == ROOT_PARENT
+        if root != (kind == Kind.TN_RIGHT_TO_USE) or root != (depth == 0) or not 0 <= depth <= MAX_DEPTH:
+            raise ValueError(f"kind {kind} at depth {depth} {'without' if root else 'with'} a parent")
+        up = None if root else self._creds.get(parent)
+        parent = ROOT_PARENT if root else up.id if up is not None else bytes(parent)
+        intern = self._interned.setdefault
+        return TNCredential(bytes(cred_id), _KINDS[kind], intern(bytes(issuer), bytes(issuer)),
+                            intern(bytes(subject), bytes(subject)), parent, _FLAGS[flags], depth, valid_from,
+                            valid_until, _STATUSES[status], self._holder(root_holder), root_since, _pack(ranges))
+
+    def set_status(self, cred_id: bytes, status: int) -> TNCredential:
+        """Record a StatusChanged event. Revocation is final: the credential leaves the segments."""
+        old = self._creds.get(cred_id)
+        if old is None:
+            raise StoreError(f"status change for unknown credential 0x{cred_id.hex()}", code="store.inconsistent")
+        if status not in _STATUSES:
+            raise ValueError(f"unknown status {status}")
+        if old.status is Status.REVOKED and status != Status.REVOKED:
+            raise StoreError(f"credential 0x{cred_id.hex()} is revoked for good", code="store.inconsistent")
+        new = old._replace(status=_STATUSES[status])
+        self._creds[old.id] = new
+        if new.status is Status.REVOKED and old.status is not Status.REVOKED:
+            for s, e in old.spans():
+                self._segments.remove(s, e, old.id)
+        return new
+
+    def set_holder_block(self, block: int, holder: str, since: int) -> None:
+        """The thousand-block ``block`` (= tn // 1000) is held by ``holder`` since holding epoch ``since``."""
+        self._blocks[block] = (self._holder(holder), since)
+
+    def set_holder_number(self, tn: int, holder: str, since: int) -> None:
+        """One number held on its own (toll-free, or ported), overriding its block."""
+        self._numbers[tn] = (self._holder(holder), since)
+
+    def apply_event(self, ev: Mapping[str, Any]) -> None:
+        """Apply one accepted contract event, as :func:`node.sync.apply.apply_event` gets it; others are ignored."""
+        key, a = (ev["contract"], ev["name"]), ev["args"]
+        if key == ("NumberAuthority", "BlocksAssigned"):
+            for i in range(a["count"] // BLOCK):
+                self.set_holder_block(a["start"] // BLOCK + i, a["holder"], a["epoch"])
+        elif key == ("NumberAuthority", "NumbersAssigned"):
+            for tn in range(a["start"], a["start"] + a["count"]):
+                self.set_holder_number(tn, a["holder"], a["epoch"])
+        elif key == ("NumberAuthority", "NumbersPorted"):
+            start, count = a["start"], a["count"]
+            numbers = range(start, start + count)
+            if start % BLOCK == 0 and count % BLOCK == 0 and not any(tn in self._numbers for tn in numbers):
+                for i in range(count // BLOCK):  # the contract moved whole blocks
+                    self.set_holder_block(start // BLOCK + i, a["to_holder"], a["epoch"])
+            else:
+                for tn in numbers:
+                    self.set_holder_number(tn, a["to_holder"], a["epoch"])
+        elif key == ("CredentialRegistry", "CredentialAnchored") and a["kind"] in _KINDS:
+            self.add_credential(
+                _unhex(a["id"]), kind=a["kind"], issuer=_unhex(a["issuer"]), subject=_unhex(a["subject"]),
+                parent=_unhex(a["parent"]), flags=a["flags"], depth=a["depth"], valid_from=a["valid_from"],
+                valid_until=a["valid_until"], root_holder=a["root_holder"], root_since=a["root_since"],
+                ranges=[(r["start"], r["count"]) for r in a["tns"]])
+        elif key == ("CredentialRegistry", "StatusChanged") and _unhex(a["id"]) in self._creds:
+            self.set_status(_unhex(a["id"]), a["new_status"])
+
+    def _holder(self, holder: str) -> str:
+        h = holder.lower()
+        return str(self._interned.setdefault(h, h))
+
+    # -------------------------------------------------------------- reads
+
+    def __len__(self) -> int:
+        return len(self._creds)
+
+    def __contains__(self, cred_id: object) -> bool:
+        return cred_id in self._creds
+
+    def get(self, cred_id: bytes) -> TNCredential | None:
+        return self._creds.get(cred_id)
+
+    def credentials(self) -> Iterator[TNCredential]:
+        return iter(self._creds.values())
+
+    @property
+    def segment_count(self) -> int:
+        return len(self._segments)
+
+    def holder_of(self, tn: int) -> tuple[str, int] | None:
+        """(holder, since) of a number now: its own entry if it has one, else its block's; None if nobody."""
+        held = self._numbers.get(tn)
+        return held if held is not None else self._blocks.get(tn // BLOCK)
+
+    def chains(self, tn: int, *, now: int) -> list[Chain]:
+        """Every credential covering ``tn`` at ``now`` with its live links, ordered by depth then id."""
+        held = self.holder_of(tn)
+        if held is None:
+            return []
+        holder, since = held
+        out = []
+        for cid in self._segments.stab(tn):
+            leaf = self._creds[cid]
+            if leaf.root_holder != holder or since > leaf.root_since:
+                continue
+            links = self._live_links(leaf, now)
+            if links is not None:
+                out.append(Chain(leaf, links))
+        if len(out) > 1:
+            out.sort(key=lambda ch: (ch.leaf.depth, ch.leaf.id))
+        return out
+
+    def covers(self, cred_id: bytes, tn: int, now: int) -> bool:
+        return self.why_not(cred_id, tn, now) is None
+
+    def why_not(self, cred_id: bytes, tn: int, now: int) -> str | None:
+        """The first rule the credential fails for ``tn`` at ``now`` (a ``tn.*`` code), or None if it covers."""
+        c = self._creds.get(cred_id)
+        if c is None:
+            return UNKNOWN
+        if not c.lists(tn):
+            return NOT_IN_RANGE
+        if c.status is Status.REVOKED:
+            return REVOKED
+        if c.status is Status.SUSPENDED:
+            return SUSPENDED
+        if now >= c.valid_until:
+            return EXPIRED
+        if now < c.valid_from:
+            return NOT_YET_VALID
+        if self._live_links(c, now) is None:
+            return PARENT_NOT_LIVE
+        held = self.holder_of(tn)
+        if held is None or held[0] != c.root_holder or held[1] > c.root_since:
+            return PORTED
+        return None
+
+    def _live_links(self, leaf: TNCredential, now: int) -> tuple[TNCredential, ...] | None:
+        links = [leaf]
+        cur = leaf
+        for _ in range(MAX_DEPTH + 1):
+            if cur.status is not Status.ACTIVE or not cur.valid_from <= now < cur.valid_until:
+                return None
+            if cur.parent == ROOT_PARENT:
+                return tuple(links)
+            up = self._creds.get(cur.parent)
+            if up is None:
+                return None
+            links.append(up)
+            cur = up
+        return None  # deeper than the registry allows: not trusted
+
+
+def _unhex(v: str) -> bytes:
+    return bytes.fromhex(v[2:] if v.startswith("0x") else v)
+
+
+def build_from_store(store: Store) -> TNIndex:
+    """Load every TN credential and holding from the sync store's tables (``credentials``, ``number_blocks``,
+    ``numbers``) into a new index. Rows come in insertion (= chain) order, so parents precede children."""
+    db = store.db
+    index = TNIndex()
+    cur = db.execute("SELECT id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, root_holder, "
+                     "root_since, status, tns FROM credentials WHERE kind IN (?, ?) ORDER BY rowid",
+                     (int(Kind.TN_RIGHT_TO_USE), int(Kind.TN_DELEGATION)))
+    records = (index._record(bytes(cid), kind, bytes(iss), bytes(sub), bytes(parent), flags, depth, vf, vu, holder,
+                             since, json.loads(tns), status)  # tns: [[start, count], ...]
+               for cid, kind, iss, sub, parent, flags, depth, vf, vu, holder, since, status, tns in cur)
+    index._load(records, db.execute("SELECT block, holder, since FROM number_blocks"),
+                db.execute("SELECT tn, holder, since FROM numbers"))
+    return index

@@ -1,0 +1,45 @@
+"""Issue a credential: sign it with the issuer DID's key (eddsa-rdfc-2022) and anchor it on the ledger.
+
+The safe recipe on top of :mod:`wallet.credentials` (shapes) and :mod:`wallet.dataintegrity` (proofs): no
+cryptographic choice is made by the caller. The issued credential is kept in the issuer's wallet under
+``metadata["issued"]`` (after the ledger accepted it), so an issuer can hand it to the holder again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from node.ledger.client import Ledger
+from node.ledger.records import credential_key
+from wallet.credentials import anchor_of
+from wallet.dataintegrity import document_loader, sign
+from wallet.dids import signer_for
+from wallet.keystore import Wallet
+
+__all__ = ["issue", "set_status"]
+
+
+def issue(w: Wallet, ledger: Ledger, issuer_did: str, unsigned: Mapping[str, Any], *,
+          created: datetime | None = None) -> dict[str, Any]:
+    """Sign ``unsigned`` as ``issuer_did`` and anchor it; returns the signed credential.
+
+    ``created`` defaults to the chain's newest block time (the key the proof names must be valid then, which
+    the node checks against the DID's history)."""
+    signer, vm = signer_for(w, issuer_did)
+    if created is None:
+        head = ledger.backend.block(ledger.backend.head()).timestamp
+        created = datetime.fromtimestamp(head, UTC)
+    signed = sign(unsigned, signer, verification_method=vm, created=created, loader=document_loader)
+    ledger.anchor(w.ledger_account(), [anchor_of(signed).to_abi()])
+    w.metadata.setdefault("issued", {})[signed["id"]] = signed
+    w.save()
+    return signed
+
+
+def set_status(w: Wallet, ledger: Ledger, credential_id: str, action: str) -> None:
+    """``action`` is revoke, suspend or reinstate (the contract checks the issuer's control)."""
+    if action not in ("revoke", "suspend", "reinstate"):
+        raise ValueError(f"unknown status action {action!r}")
+    ledger.transact(w.ledger_account(), "CredentialRegistry", action, credential_key(credential_id))
