@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import gc
 import json
+import sqlite3
 import struct
 from array import array
 from bisect import bisect_right
@@ -501,7 +502,11 @@ def _unhex(v: str) -> bytes:
 def build_from_store(store: Store) -> TNIndex:
     """Load every TN credential and holding from the sync store's tables (``credentials``, ``number_blocks``,
     ``numbers``) into a new index. Rows come in insertion (= chain) order, so parents precede children."""
-    db = store.db
+    return build_from_db(store.db)
+
+
+def build_from_db(db: sqlite3.Connection) -> TNIndex:
+    """:func:`build_from_store` on any connection to an index file (e.g. a read-only one)."""
     index = TNIndex()
     cur = db.execute("SELECT id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, root_holder, "
                      "root_since, status, tns FROM credentials WHERE kind IN (?, ?) ORDER BY rowid",

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from did_method.errors import DidError, RepresentationNotSupported
 from did_method.resolver import Resolver
+from node.api.ledger import IndexView, ledger_router
 
 __all__ = ["create_app", "RESULT_TYPES", "DOCUMENT_TYPES"]
 
@@ -64,9 +65,12 @@ def _problem(err: DidError, instance: str) -> dict[str, Any]:
     return err.to_problem(instance)
 
 
-def create_app(resolver: Resolver) -> FastAPI:
+def create_app(resolver: Resolver, index: IndexView | None = None) -> FastAPI:
     app = FastAPI(title="EIDLN node", version="0.1.0",
-                  description="did:eidln resolution (DIF Universal Resolver driver) from the node's ledger copy.")
+                  description="did:eidln resolution (DIF Universal Resolver driver) and TN credential views "
+                              "from the node's ledger copy.")
+    if index is not None:
+        app.include_router(ledger_router(index))
 
     @app.get("/1.0/identifiers/{identifier:path}", summary="Resolve a did:eidln DID")
     def resolve(identifier: str, request: Request, versionId: str | None = None,  # noqa: N803 - spec names

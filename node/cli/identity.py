@@ -129,7 +129,10 @@ def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
                             chain_id=rt.deployment.chain_id)
         out(f"serving did:eidln:{rt.deployment.network} on http://{s.api_host}:{s.api_port}/1.0/identifiers/")
         try:
-            uvicorn.run(create_app(resolver), host=s.api_host, port=s.api_port, log_level="warning")
+            from node.api.ledger import IndexView
+
+            view = IndexView(s.index_file, network=rt.deployment.network)
+            uvicorn.run(create_app(resolver, view), host=s.api_host, port=s.api_port, log_level="warning")
         finally:
             stop.set()
             thread.join(timeout=10)

@@ -1,0 +1,82 @@
+"""REST views of the index: credentials by id / holder / issuer, chains for a number, rejected credentials."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from did_method.resolver import Resolver
+from node.api import create_app
+from node.api.ledger import IndexView
+from node.chain.embedded import EmbeddedChain
+from node.ledger.client import Action
+from node.ledger.records import Flags, Kind, TNRange
+from node.ledger.roles import Role
+from node.sync.didhistory import IndexHistory
+from node.sync.follower import Follower
+from node.sync.store import Store
+from tests.netkit import Net
+
+BOTH = Flags.MAY_ORIGINATE | Flags.MAY_DELEGATE
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("ledger-api")
+    net = Net.create(EmbeddedChain(None), governors=1, threshold=1)
+    tnsp_acct = net.member("tnsp", Role.TNSP, "1234")
+    net.govern(Action.assign_blocks(12025550000, 1000, tnsp_acct.address))
+    tnsp = net.did(tnsp_acct)
+    ent, cc = (net.did(net.onboarded(name, tnsp_acct)) for name in ("ent", "cc"))
+    g = net.anchor(tnsp, net.anchor_for(Kind.TN_RIGHT_TO_USE, tnsp, ent, tns=(TNRange(12025550100, 100),), flags=BOTH))
+    d = net.anchor(ent, net.anchor_for(Kind.TN_DELEGATION, ent, cc, tns=(TNRange(12025550140, 10),), parent=g.id,
+                                       flags=Flags.MAY_ORIGINATE))
+    bad = net.anchor_for(Kind.TN_RIGHT_TO_USE, tnsp, ent, tns=(TNRange(12025550500),), flags=BOTH)
+    net.anchor(tnsp, replace(bad, credential=b"{}"))
+    Follower(net.backend, Store(tmp / "index.sqlite"), net.ledger.deployment).sync()
+    view = IndexView(tmp / "index.sqlite", network="local")
+    app = create_app(Resolver(IndexHistory(tmp / "index.sqlite"), network="local", chain_id=1337), view)
+    return {"client": TestClient(app), "net": net, "g": g, "d": d, "bad": bad, "ent": net.did_str(ent),
+            "cc": net.did_str(cc), "cids": net.cids}
+
+
+def test_credential_by_id_and_key(world: dict[str, Any]) -> None:
+    c, g = world["client"], world["g"]
+    cid = world["cids"][g.id]
+    for ref in (quote(cid, safe=""), "0x" + g.id.hex()):
+        r = c.get(f"/v1/credentials/{ref}")
+        assert r.status_code == 200
+        body = r.json()
+        assert body["id"] == cid and body["kind"] == "TN_RIGHT_TO_USE" and body["status"] == "active"
+        assert body["credential"]["proof"]["type"] == "DataIntegrityProof"
+    assert c.get("/v1/credentials/urn:uuid:nope").status_code == 404
+    assert c.get("/v1/credentials/0x1234").status_code == 400
+    assert c.get("/v1/credentials/0xzz" + "0" * 62).status_code == 400
+    r = c.get(f"/v1/credentials/0x{world['bad'].id.hex()}")
+    assert r.status_code == 409 and "vc.malformed" in r.json()["detail"]
+
+
+def test_by_holder_and_issuer(world: dict[str, Any]) -> None:
+    c = world["client"]
+    assert [x["kind"] for x in c.get("/v1/credentials", params={"holder": world["cc"]}).json()] == ["TN_DELEGATION"]
+    assert [x["kind"] for x in c.get("/v1/credentials", params={"issuer": world["ent"]}).json()] == ["TN_DELEGATION"]
+    for params in ({}, {"holder": "x", "issuer": "y"}, {"holder": "did:eidln:local:bad"}):
+        r = c.get("/v1/credentials", params=params)
+        assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_chains_and_rejected(world: dict[str, Any]) -> None:
+    c = world["client"]
+    body = c.get("/v1/tn/+12025550143/chains").json()
+    assert {ch["subject"] for ch in body["chains"]} == {world["ent"], world["cc"]}
+    leaf = [ch for ch in body["chains"] if ch["subject"] == world["cc"]][0]
+    assert leaf["links"] == ["0x" + world["d"].id.hex(), "0x" + world["g"].id.hex()] and leaf["mayOriginate"]
+    assert c.get("/v1/tn/12025550199/chains").json()["chains"][0]["subject"] == world["ent"]
+    assert c.get("/v1/tn/12025550200/chains").json()["chains"] == []
+    assert c.get("/v1/tn/12ab/chains").status_code == 400
+    rejected = c.get("/v1/rejected").json()
+    assert [r["code"] for r in rejected] == ["vc.malformed"]
