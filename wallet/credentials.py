@@ -91,8 +91,13 @@ def _base(kind: Kind, issuer: str, subject: dict[str, Any], valid_from: int, val
 
 def enterprise_identity(*, issuer: str, subject: str, legal_name: str, jurisdiction: str, vetting_level: str,
                         vetting_date: str, valid_from: int, valid_until: int, registration_number: str | None = None,
-                        lei: str | None = None, credential_id: str | None = None) -> dict[str, Any]:
-    """A vetting agency's statement of who an enterprise is (KYC)."""
+                        lei: str | None = None, credential_id: str | None = None, brand_name: str | None = None,
+                        call_reason: str | None = None, logo: str | None = None) -> dict[str, Any]:
+    """A vetting agency's statement of who an enterprise is (KYC), optionally with the vetted brand an OSP or
+    TSP may show (RFC 9795 rich call data: ``brandName`` ~ ``nam``, ``logo`` ~ ``icn``/``jcl`` (an https
+    URL), ``callReason`` ~ ``crn``)."""
+    if logo is not None and not logo.startswith("https://"):
+        raise CredentialError("logo must be an https URL")
     if not (registration_number or lei):
         raise CredentialError("an enterprise identity needs a registration number or an LEI")
     subj: dict[str, Any] = {"id": subject, "legalName": legal_name, "jurisdiction": jurisdiction,
@@ -101,6 +106,9 @@ def enterprise_identity(*, issuer: str, subject: str, legal_name: str, jurisdict
         subj["registrationNumber"] = registration_number
     if lei:
         subj["lei"] = lei
+    for name, value in (("brandName", brand_name), ("callReason", call_reason), ("logo", logo)):
+        if value:
+            subj[name] = value
     return _base(Kind.ENTERPRISE_IDENTITY, issuer, subj, valid_from, valid_until, credential_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,37 @@ def test_unknown_outcome_keeps_the_key(env: tuple[Net, Wallet, Wallet, Resolver,
     reopened = Wallet.open(w.path, "a long enough passphrase")
     pending = reopened.metadata["pending"]
     assert len(pending) == 1 and pending[0] in [k.name for k in reopened.keys()]
+
+
+def test_holder_keeps_verified_credentials(env: tuple[Net, Wallet, Wallet, Resolver, Follower]) -> None:
+    """Issue with the wallet recipe, then the holder keeps it only if it is about its DID and verifies."""
+    import time
+
+    from node.ledger.client import Action
+    from wallet.credentials import enterprise_identity
+    from wallet.holder import held, keep
+    from wallet.issue import issue
+
+    net, acme, vetter_w, resolver, follower = env
+    net.govern(Action.admit(vetter_w.ledger_account().address, Role.VETTER, "", "Vet Co"))
+    holder_did = create_did(acme, net.ledger)
+    vetter_did = create_did(vetter_w, net.ledger)
+    now = int(time.time())
+    vc = issue(vetter_w, net.ledger, vetter_did, enterprise_identity(
+        issuer=vetter_did, subject=holder_did, legal_name="Acme Corp", jurisdiction="US-DE", lei="5493001KJTIIGC8Y1R12",
+        vetting_level="full", vetting_date="2026-11-01", valid_from=now - 60, valid_until=now + 3600,
+        brand_name="Acme", call_reason="Delivery updates", logo="https://acme.example/logo.png"))
+    follower.sync()
+
+    def key_for(vm: str, created: Any) -> tuple[KeyType, bytes]:
+        key = resolver.key_at(vm, int(created.timestamp()))
+        return key.key_type, key.public_key
+
+    assert keep(acme, vc, key_resolver=key_for) == vc["id"]
+    kept = held(Wallet.open(acme.path, "a long enough passphrase"))
+    assert kept[vc["id"]]["credentialSubject"]["brandName"] == "Acme"
+    with pytest.raises(WalletError):  # not about the vetter's DIDs
+        keep(vetter_w, vc, key_resolver=key_for)
+    forged = {**vc, "credentialSubject": {**vc["credentialSubject"], "legalName": "Evil Corp"}}
+    with pytest.raises(WalletError, match="vc.signature_invalid"):
+        keep(acme, forged, key_resolver=key_for)
