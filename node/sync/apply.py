@@ -39,7 +39,7 @@ def apply_event(db: sqlite3.Connection, ev: dict[str, Any], *, check: Checker | 
     """Apply one event. ``check`` re-verifies anchored credentials (node.sync.verify); a credential it
     rejects goes to ``rejected_credentials`` with the reason instead of ``credentials``."""
     if check is not None and (ev["contract"], ev["name"]) == ("CredentialRegistry", "CredentialAnchored"):
-        rejection = check(db, ev["args"])
+        rejection = check(db, ev)
         if rejection is not None:
             a = ev["args"]
             db.execute("INSERT INTO rejected_credentials (id, block, log_index, code, message, status, credential) "

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from node.chain.base import BlockRef, ChainBackend, Log
 from node.errors import ChainIdMismatch, ConfigError, NotInSync, StoreError
@@ -24,7 +25,7 @@ from node.ledger.codec import codec
 from node.ledger.deployment import Deployment
 from node.sync.apply import Checker, apply_event
 from node.sync.store import DERIVED_TABLES, Store, to_json
-from node.sync.verify import CredentialChecker
+from node.sync.verify import CredentialChecker, ProofJob, Rejection
 
 __all__ = ["Follower", "SyncStatus", "SyncStep"]
 
@@ -115,6 +116,7 @@ class Follower:
                 return SyncStep(start, start - 1, 0, reorg)  # the chain moved under us; next step re-checks
         events = [self._event(lg, blocks[lg.block_number].timestamp) for lg in logs]
         with self.store.transaction() as db:
+            fresh = []
             for ev in events:
                 cur = db.execute(
                     "INSERT OR IGNORE INTO events (block, log_index, tx_index, tx_hash, timestamp, contract, name, "
@@ -122,13 +124,37 @@ class Follower:
                     (ev["block"], ev["log_index"], ev["tx_index"], ev["tx_hash"], ev["timestamp"], ev["contract"],
                      ev["name"], json.dumps(ev["args"], sort_keys=True)))
                 if cur.rowcount == 1:
-                    apply_event(db, ev, check=self.check)
+                    fresh.append(ev)
+            self._apply(db, fresh)
             db.executemany("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)",
                            [(b.number, b.hash, b.timestamp) for b in blocks.values()])
             self._prune_blocks(db, end)
             db.execute("INSERT INTO meta (key, value) VALUES ('synced_block', ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(end),))
         return SyncStep(start, end, len(events), reorg)
+
+    def _apply(self, db: sqlite3.Connection, events: list[dict[str, Any]]) -> None:
+        """Apply events in chain order. Credential events come last (nothing else depends on them), so that
+        all proofs of the batch can be checked together, in parallel when there are many; each credential's
+        issuer key is still looked up in the DID history as it stood at the credential's own position."""
+        later = [ev for ev in events if ev["contract"] == "CredentialRegistry"]
+        for ev in events:
+            if ev["contract"] != "CredentialRegistry":
+                apply_event(db, ev)
+        check = self.check
+        if isinstance(check, CredentialChecker):
+            anchored = [ev for ev in later if ev["name"] == "CredentialAnchored"]
+            prepared = [check.prepare(db, ev) for ev in anchored]
+            jobs = [p for p in prepared if isinstance(p, ProofJob)]
+            verdicts = iter(check.verify_all(jobs))
+            results = {(ev["block"], ev["log_index"]): (p if isinstance(p, Rejection) else next(verdicts))
+                       for ev, p in zip(anchored, prepared, strict=True)}
+
+            def check(_db: sqlite3.Connection, ev: Mapping[str, Any]) -> Any:
+                return results[(ev["block"], ev["log_index"])]
+
+        for ev in later:
+            apply_event(db, ev, check=check)
 
     def _event(self, lg: Log, timestamp: int) -> dict[str, object]:
         name = self._by_address[lg.address.lower()]
@@ -162,8 +188,7 @@ class Follower:
             for table in DERIVED_TABLES:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE key = 'threshold'")
-            for ev in self.store.events():
-                apply_event(db, ev, check=self.check)
+            self._apply(db, self.store.events())
             db.execute("UPDATE meta SET value = ? WHERE key = 'synced_block'", (str(ancestor),))
         return synced - ancestor
 

@@ -121,9 +121,11 @@ def test_replay_rebuilds_the_same_tables(world: tuple[Net, dict], tmp_path: Path
     assert store.dump() == before
 
 
-def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel", [False, True])
+def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path, parallel: bool) -> None:
     """The contracts accept any bytes from an authorized issuer; the node verifies them and keeps failures
-    aside with their reason, never among the usable credentials."""
+    aside with their reason, never among the usable credentials. The same verdicts whether proofs are
+    checked inline or by the process pool."""
     import json as _json
     from dataclasses import replace
 
@@ -161,8 +163,13 @@ def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path) -> No
     net.anchor(tnsp, replace(d, credential=credential_bytes(vc)))
     net.ledger.transact(tnsp_acct, "CredentialRegistry", "revoke", c.id)  # status of a rejected credential
 
+    from node.sync.verify import CredentialChecker
+
+    checker = CredentialChecker(network="local", chain_id=1337, workers=2 if parallel else 1)
+    checker.PARALLEL_MIN = 1 if parallel else 10**9
     store = Store(tmp_path / "i.sqlite")
-    Follower(net.backend, store, net.ledger.deployment).sync()
+    Follower(net.backend, store, net.ledger.deployment, check=checker).sync()
+    checker.close()
     assert [bytes(r[0]) for r in store.db.execute("SELECT id FROM credentials")] == [good.id]
     rejected = {bytes(i): (code, status) for i, code, status in
                 store.db.execute("SELECT id, code, status FROM rejected_credentials")}
