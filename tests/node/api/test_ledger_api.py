@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -80,3 +82,25 @@ def test_chains_and_rejected(world: dict[str, Any]) -> None:
     assert c.get("/v1/tn/12ab/chains").status_code == 400
     rejected = c.get("/v1/rejected").json()
     assert [r["code"] for r in rejected] == ["vc.malformed"]
+
+
+def test_tn_index_follows_new_blocks_incrementally(world: dict[str, Any], tmp_path: Path) -> None:
+    """New grants, a revocation and a port after the first query are picked up without a rebuild."""
+    net = world["net"]
+    store_path = tmp_path / "index.sqlite"
+    follower = Follower(net.backend, Store(store_path), net.ledger.deployment)
+    follower.sync()
+    view = IndexView(store_path, network="local")
+    first = view.tn_index().chains(12025550143, now=int(time.time()))
+    assert len(first) == 2 and view.rebuilds == 1
+    tnsp_acct = net.accounts["tnsp"]
+    net.ledger.transact(net.accounts["ent"], "CredentialRegistry", "revoke", world["d"].id)
+    b_acct = net.member("b", Role.TNSP, "5555")
+    net.govern(Action.port(12025550150, 1, b_acct.address))
+    follower.sync()
+    now = int(time.time())
+    index = view.tn_index()
+    assert view.rebuilds == 1  # incremental
+    assert [c.leaf.id for c in index.chains(12025550143, now=now)] == [world["g"].id]
+    assert index.chains(12025550150, now=now) == []  # ported away from the grant's root holder
+    assert tnsp_acct.address != b_acct.address
