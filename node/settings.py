@@ -65,6 +65,8 @@ class Settings:
     backup_passphrase: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    status_did: str | None = None  # the wallet DID that signs the node's status lists
+    public_url: str | None = None  # how verifiers reach this node (default http://<api_host>:<api_port>)
 
     def __repr__(self) -> str:  # never print the passphrase
         secret = ("passphrase", "wallet_passphrase", "backup_passphrase")
@@ -126,4 +128,6 @@ class Settings:
             backup_passphrase=env.get("EIDLN_BACKUP_PASSPHRASE") or None,
             api_host=env.get("EIDLN_API_HOST", "127.0.0.1") or "127.0.0.1",
             api_port=_port(env, "EIDLN_API_PORT", 8080),
+            status_did=env.get("EIDLN_STATUS_DID") or None,
+            public_url=(env.get("EIDLN_PUBLIC_URL") or "").rstrip("/") or None,
         )

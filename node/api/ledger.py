@@ -20,7 +20,9 @@ from fastapi.responses import JSONResponse
 
 from did_method.errors import DidError
 from did_method.syntax import format_did, parse_did
+from node.api.status import StatusIssuer, status_indexes, status_list_credential
 from node.ledger.records import Kind, Status, credential_key
+from node.statuslist import status_list_entry
 from node.tnindex import TNIndex, build_from_db
 
 __all__ = ["ledger_router", "IndexView"]
@@ -36,14 +38,24 @@ def _problem(status: int, code: str, detail: str, instance: str) -> JSONResponse
 class IndexView:
     """The index file read-only, plus a TN index rebuilt when the synced block moves."""
 
-    def __init__(self, index_path: Path, *, network: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, index_path: Path, *, network: str, clock: Callable[[], float] = time.time,
+                 status_issuer: StatusIssuer | None = None) -> None:
         self.db = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, check_same_thread=False)
         self.network = network
         self.clock = clock
+        self.status_issuer = status_issuer
         self._lock = threading.Lock()
         self._tn: TNIndex | None = None
         self._pos: tuple[int, ...] | None = None  # the last event (block, log_index) the TN index reflects
         self.rebuilds = 0
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    def rows_status(self) -> list[tuple[bytes, int]]:
+        with self._lock:
+            return status_indexes(self.db)
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -119,7 +131,13 @@ def ledger_router(view: IndexView) -> APIRouter:
             return _problem(400, "credentials.bad_id", "a credential key is 32 bytes", instance)
         rows = view.rows(f"SELECT {_COLS} FROM credentials WHERE id = ?", (key,))
         if rows:
-            return JSONResponse(view.credential(rows[0]))
+            body = view.credential(rows[0])
+            if view.status_issuer is not None:
+                index = [k for k, _ in view.rows_status()].index(key)
+                body["credentialStatus"] = [
+                    status_list_entry(list_url=f"{view.status_issuer.base_url}/v1/status/{p}", index=index, purpose=p)
+                    for p in ("revocation", "suspension")]
+            return JSONResponse(body)
         rejected = view.rows("SELECT code, message FROM rejected_credentials WHERE id = ?", (key,))
         if rejected:
             return _problem(409, "credentials.rejected", f"the node refused this credential at sync: "
@@ -147,6 +165,18 @@ def ledger_router(view: IndexView) -> APIRouter:
         return JSONResponse({"tn": digits, "chains": [
             {"subject": format_did(view.network, ch.leaf.subject), "mayOriginate": ch.may_originate,
              "links": ["0x" + c.id.hex() for c in ch.links]} for ch in found]})
+
+    @r.get("/status/{purpose}", summary="The signed Bitstring Status List credential (revocation or suspension)")
+    def status(purpose: str) -> JSONResponse:
+        instance = f"/v1/status/{purpose}"
+        if purpose not in ("revocation", "suspension"):
+            return _problem(404, "status.unknown_purpose", "the lists are revocation and suspension", instance)
+        if view.status_issuer is None:
+            return _problem(404, "status.not_configured", "this node publishes no status list (no EIDLN_STATUS_DID)",
+                            instance)
+        with view.lock:
+            body = status_list_credential(view.db, view.status_issuer, purpose, clock=view.clock)
+        return JSONResponse(body, media_type="application/vc")
 
     @r.get("/rejected", summary="Credentials refused at sync, with the reason")
     def rejected() -> JSONResponse:

@@ -131,7 +131,13 @@ def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
         try:
             from node.api.ledger import IndexView
 
-            view = IndexView(s.index_file, network=rt.deployment.network)
+            issuer = None
+            if s.status_did:
+                from node.api.status import StatusIssuer
+
+                signer, vm = dids.signer_for(_open_wallet(s), s.status_did)
+                issuer = StatusIssuer(s.status_did, vm, signer, s.public_url or f"http://{s.api_host}:{s.api_port}")
+            view = IndexView(s.index_file, network=rt.deployment.network, status_issuer=issuer)
             uvicorn.run(create_app(resolver, view), host=s.api_host, port=s.api_port, log_level="warning")
         finally:
             stop.set()

@@ -104,3 +104,46 @@ def test_tn_index_follows_new_blocks_incrementally(world: dict[str, Any], tmp_pa
     assert [c.leaf.id for c in index.chains(12025550143, now=now)] == [world["g"].id]
     assert index.chains(12025550150, now=now) == []  # ported away from the grant's root holder
     assert tnsp_acct.address != b_acct.address
+
+
+def test_signed_status_lists(world: dict[str, Any], tmp_path: Path) -> None:
+    """The revocation list sets the bit of the credential the node refused; the list verifies with the
+    node's DID key; each credential view carries its statusListIndex."""
+    from did_method.resolver import Resolver as R
+    from node.api.status import StatusIssuer
+    from node.statuslist import decode, get
+    from wallet.dataintegrity import document_loader, verify
+    from wallet.keys import Ed25519Key
+
+    net = world["net"]
+    store_path = tmp_path / "index.sqlite"
+    Follower(net.backend, Store(store_path), net.ledger.deployment).sync()
+    node_did = net.did(net.accounts["tnsp"])
+    Follower(net.backend, Store(store_path), net.ledger.deployment).sync()
+    issuer = StatusIssuer(net.did_str(node_did), net.did_str(node_did) + "#key-1",
+                          Ed25519Key.from_seed(node_did.key.encode()), "https://osp.example")
+    view = IndexView(store_path, network="local", status_issuer=issuer)
+    client = TestClient(create_app(R(IndexHistory(store_path), network="local", chain_id=1337), view))
+    revocation = client.get("/v1/status/revocation")
+    assert revocation.status_code == 200 and revocation.headers["content-type"] == "application/vc"
+    vc = revocation.json()
+    assert vc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    resolver = R(IndexHistory(store_path), network="local", chain_id=1337)
+
+    def key_for(vm: str, created: Any) -> Any:
+        k = resolver.key_at(vm, int(created.timestamp()))
+        return k.key_type, k.public_key
+
+    assert verify(vc, key_resolver=key_for, loader=document_loader).verified
+    bits = decode(vc["credentialSubject"]["encodedList"])
+    g_view = client.get(f"/v1/credentials/0x{world['g'].id.hex()}").json()
+    g_index = int(g_view["credentialStatus"][0]["statusListIndex"])
+    assert g_view["credentialStatus"][0]["statusListCredential"] == "https://osp.example/v1/status/revocation"
+    assert not get(bits, g_index)
+    bad_index = g_index + 2  # anchoring order: grant, delegation, the refused one
+    assert get(bits, bad_index)
+    assert client.get("/v1/status/suspension").status_code == 200
+    assert client.get("/v1/status/other").status_code == 404
+    plain = TestClient(create_app(R(IndexHistory(store_path), network="local", chain_id=1337),
+                                  IndexView(store_path, network="local")))
+    assert plain.get("/v1/status/revocation").json()["title"] == "status.not_configured"
