@@ -134,24 +134,38 @@ class Follower:
         return SyncStep(start, end, len(events), reorg)
 
     def _apply(self, db: sqlite3.Connection, events: list[dict[str, Any]]) -> None:
-        """Apply events in chain order. Credential events come last (nothing else depends on them), so that
-        all proofs of the batch can be checked together, in parallel when there are many; each credential's
-        issuer key is still looked up in the DID history as it stood at the credential's own position."""
-        later = [ev for ev in events if ev["contract"] == "CredentialRegistry"]
+        """Apply events in chain order; credentials in three passes so that proofs can be checked together.
+
+        1. In order: every non-credential event is applied; each anchored credential is *prepared* at its own
+           position (content = record, issuer key from the DID history up to that position, issuer role and
+           authority from the members / DIDs tables as they stand there).
+        2. The proofs of the batch are verified together (a process pool when there are many).
+        3. In order: credential events are applied; a delegation whose parent the node did not accept is
+           refused too (``vc.parent_not_accepted``): a chain is only as good as its links.
+        """
+        later: list[dict[str, Any]] = []
+        prepared: dict[tuple[int, int], Any] = {}
+        check = self.check
         for ev in events:
             if ev["contract"] != "CredentialRegistry":
                 apply_event(db, ev)
-        check = self.check
+                continue
+            later.append(ev)
+            if ev["name"] == "CredentialAnchored" and isinstance(check, CredentialChecker):
+                prepared[(ev["block"], ev["log_index"])] = check.prepare(db, ev)
         if isinstance(check, CredentialChecker):
-            anchored = [ev for ev in later if ev["name"] == "CredentialAnchored"]
-            prepared = [check.prepare(db, ev) for ev in anchored]
-            jobs = [p for p in prepared if isinstance(p, ProofJob)]
-            verdicts = iter(check.verify_all(jobs))
-            results = {(ev["block"], ev["log_index"]): (p if isinstance(p, Rejection) else next(verdicts))
-                       for ev, p in zip(anchored, prepared, strict=True)}
+            jobs = [(k, p) for k, p in prepared.items() if isinstance(p, ProofJob)]
+            for (k, _), verdict in zip(jobs, check.verify_all([p for _, p in jobs]), strict=True):
+                prepared[k] = verdict
 
-            def check(_db: sqlite3.Connection, ev: Mapping[str, Any]) -> Any:
-                return results[(ev["block"], ev["log_index"])]
+            def check(db_: sqlite3.Connection, ev: Mapping[str, Any]) -> Any:
+                verdict = prepared[(ev["block"], ev["log_index"])]
+                if verdict is None and ev["args"]["kind"] == 3:  # a delegation: its parent must be accepted
+                    parent = bytes.fromhex(ev["args"]["parent"][2:])
+                    if not db_.execute("SELECT 1 FROM credentials WHERE id = ?", (parent,)).fetchone():
+                        return Rejection(code="vc.parent_not_accepted",
+                                         message="the parent credential was refused by this node")
+                return verdict
 
         for ev in later:
             apply_event(db, ev, check=check)

@@ -124,6 +124,29 @@ class CredentialChecker:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
         return list(self._pool.map(verify_job, jobs, chunksize=max(1, len(jobs) // (4 * self.workers))))
 
+    @staticmethod
+    def _authority(db: sqlite3.Connection, args: Mapping[str, Any], vc: Mapping[str, Any]) -> Rejection | None:
+        """The issuer's role and authority, from the node's own tables as they stand at this event (the
+        contract enforces the same rules; the node does not take the chain's word for them)."""
+        row = db.execute("SELECT controller, deactivated FROM dids WHERE did = ?", (_hex(args["issuer"]),)).fetchone()
+        if row is None or row[1]:
+            return Rejection(code="vc.issuer_not_authorized", message="the issuer DID is unknown or deactivated")
+        controller = row[0]
+        roles_row = db.execute("SELECT roles FROM members WHERE account = ?", (controller,)).fetchone()
+        roles = roles_row[0] if roles_row else 0
+        kind = args["kind"]
+        if kind == 1 and not roles & 16:
+            return Rejection(code="vc.issuer_not_authorized", message="an identity credential needs a VETTER issuer")
+        if kind == 2 and (args["root_holder"] != controller or not roles & (2 | 4)):
+            return Rejection(code="vc.issuer_not_authorized",
+                             message="a grant needs the TNSP / Resp Org holding the numbers as issuer")
+        if kind == 3:
+            parent = db.execute("SELECT subject FROM credentials WHERE id = ?", (_hex(args["parent"]),)).fetchone()
+            if parent is not None and bytes(parent[0]) != _hex(args["issuer"]):
+                return Rejection(code="vc.issuer_not_authorized",
+                                 message="a delegation is issued by its parent's subject")
+        return None
+
     def prepare(self, db: sqlite3.Connection, ev: Mapping[str, Any]) -> Rejection | ProofJob:
         args = ev["args"]
         try:
@@ -147,6 +170,9 @@ class CredentialChecker:
         if diff:
             return Rejection(code="vc.anchor_mismatch",
                              message=f"the ledger record differs from the credential in {diff}")
+        authority = self._authority(db, args, vc)
+        if authority is not None:
+            return authority
         proof = vc.get("proof")
         if not isinstance(proof, dict) or not isinstance(proof.get("verificationMethod"), str) \
                 or not isinstance(proof.get("created"), str):

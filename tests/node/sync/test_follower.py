@@ -162,6 +162,10 @@ def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path, paral
     vc["proof"]["verificationMethod"] = net.did_str(ent) + "#key-1"
     net.anchor(tnsp, replace(d, credential=credential_bytes(vc)))
     net.ledger.transact(tnsp_acct, "CredentialRegistry", "revoke", c.id)  # status of a rejected credential
+    # 5. a correctly signed delegation resting on the forged grant: the chain is only as good as its links
+    cc = net.did(net.onboarded("cc", tnsp_acct))
+    child = net.anchor(ent, net.anchor_for(Kind.TN_DELEGATION, ent, cc, tns=(TNRange(12025550010, 2),),
+                                           parent=forged.id, flags=Flags.MAY_ORIGINATE))
 
     from node.sync.verify import CredentialChecker
 
@@ -174,4 +178,31 @@ def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path, paral
     rejected = {bytes(i): (code, status) for i, code, status in
                 store.db.execute("SELECT id, code, status FROM rejected_credentials")}
     assert rejected == {forged.id: ("vc.signature_invalid", 1), b.id: ("vc.anchor_mismatch", 1),
-                        c.id: ("vc.malformed", 2), d.id: ("vc.key_not_found", 1)}
+                        c.id: ("vc.malformed", 2), d.id: ("vc.key_not_found", 1),
+                        child.id: ("vc.parent_not_accepted", 1)}
+
+
+def test_issuer_authority_is_checked_by_the_node(tmp_path: Path) -> None:
+    """Defense in depth: the node checks the issuer's role and authority from its own tables."""
+    import sqlite3
+
+    from node.sync.verify import CredentialChecker
+
+    db = sqlite3.connect(":memory:")
+    db.executescript("CREATE TABLE dids (did BLOB, controller TEXT, deactivated INTEGER);"
+                     "CREATE TABLE members (account TEXT, roles INTEGER);"
+                     "CREATE TABLE credentials (id BLOB, subject BLOB);")
+    issuer, other = b"\x01" * 16, b"\x02" * 16
+    db.execute("INSERT INTO dids VALUES (?, '0xA', 0), (?, '0xB', 1)", (issuer, other))
+    db.execute("INSERT INTO members VALUES ('0xA', 2)")  # a TNSP, not a vetter
+    db.execute("INSERT INTO credentials VALUES (?, ?)", (b"\x09" * 32, other))
+
+    def args(kind: int, issuer_id: bytes = issuer, root: str = "0xA") -> dict[str, object]:
+        return {"issuer": "0x" + issuer_id.hex(), "kind": kind, "root_holder": root, "parent": "0x" + "09" * 32}
+
+    auth = CredentialChecker._authority
+    assert auth(db, args(2), {}) is None
+    assert auth(db, args(1), {}).code == "vc.issuer_not_authorized"  # type: ignore[union-attr]
+    assert auth(db, args(2, root="0xC"), {}).code == "vc.issuer_not_authorized"  # type: ignore[union-attr]
+    assert auth(db, args(2, issuer_id=other), {}).code == "vc.issuer_not_authorized"  # type: ignore[union-attr]
+    assert auth(db, args(3), {}).code == "vc.issuer_not_authorized"  # type: ignore[union-attr]
