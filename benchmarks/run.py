@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from typing import Any
 
 from eth_account import Account
 
+from benchmarks.machine import machine
 from node.chain.base import Call, ChainBackend
 from node.ledger.client import GAS, Action
 from node.ledger.codec import codec
@@ -38,18 +38,6 @@ from node.sync.store import Store
 from tests.netkit import Net
 
 BODY = 1500
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()}
 
 
 class Setup:

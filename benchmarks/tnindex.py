@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import random
 import resource
 import statistics
@@ -37,6 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from benchmarks.machine import machine
 from node.ledger.records import Kind, Status, TNRange
 from node.sync.store import Store
 from node.tnindex import BLOCK, ROOT_PARENT, TNIndex, build_from_store
@@ -46,16 +45,6 @@ NOW = 1_780_000_000
 DAY, YEAR = 86_400, 365 * 86_400
 TOLL_FREE = {800, 833, 844, 855, 866, 877, 888}
 T = TypeVar("T")
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()}
 
 
 @dataclass
