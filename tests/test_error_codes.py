@@ -156,8 +156,9 @@ def test_errors_doc_lists_every_node_code() -> None:
                     if isinstance(c, type) and issubclass(c, did_errors.DidError) and c is not did_errors.DidError
                     and c is not did_errors.MultikeyError}
     from wallet.dataintegrity.errors import CODES as VC_CODES
+    from wallet.passport.errors import CODES as PASSPORT_CODES
 
-    wanted = set(class_codes().values()) | explicit_codes() | WALLET_CODES | did_keywords | VC_CODES
+    wanted = set(class_codes().values()) | explicit_codes() | WALLET_CODES | did_keywords | VC_CODES | PASSPORT_CODES
     missing = sorted(c for c in wanted if not _documented(c, doc))
     assert not missing, f"docs/errors.md does not list: {missing}"
 
@@ -166,8 +167,10 @@ def test_errors_doc_lists_no_unknown_code() -> None:
     """Every code in the first column of a table in docs/errors.md still exists."""
     from wallet.dataintegrity.errors import CODES as VC_CODES
     from wallet.errors import CODES as WALLET_CODES
+    from wallet.passport.errors import CODES as PASSPORT_CODES
 
-    known = set(contract_codes()) | set(class_codes().values()) | explicit_codes() | WALLET_CODES | VC_CODES
+    known = (set(contract_codes()) | set(class_codes().values()) | explicit_codes() | WALLET_CODES | VC_CODES
+             | PASSPORT_CODES)
     listed = re.findall(r"^\| `([a-z_]+\.[a-z0-9_]+)` \|", DOC.read_text(), re.M)
     assert listed, "no code tables found in docs/errors.md"
     stale = sorted(set(listed) - known)

@@ -1,0 +1,42 @@
+"""PASSporTs (RFC 8225, RFC 8588) and the SIP Identity header (RFC 8224): the careful layer.
+
+Nothing here reads the clock, fetches certificates or judges claims. :func:`encode` signs canonical bytes with a
+:class:`wallet.keys.Signer`; :func:`decode` and :func:`parse_identity` take untrusted text and raise only
+:class:`PassportError`; :func:`verify_signature` returns a bool.
+"""
+
+from wallet.passport.errors import CODES, PassportError
+from wallet.passport.identity_header import MAX_HEADER_LENGTH, IdentityHeader, format_identity, parse_identity
+from wallet.passport.token import (
+    ALLOWED_ALGORITHMS,
+    MAX_TOKEN_LENGTH,
+    Parsed,
+    b64url_decode,
+    b64url_encode,
+    canonical_json,
+    decode,
+    decode_header,
+    encode,
+    encode_payload,
+    verify_signature,
+)
+
+__all__ = [
+    "ALLOWED_ALGORITHMS",
+    "CODES",
+    "MAX_HEADER_LENGTH",
+    "MAX_TOKEN_LENGTH",
+    "IdentityHeader",
+    "Parsed",
+    "PassportError",
+    "b64url_decode",
+    "b64url_encode",
+    "canonical_json",
+    "decode",
+    "decode_header",
+    "encode",
+    "encode_payload",
+    "format_identity",
+    "parse_identity",
+    "verify_signature",
+]
