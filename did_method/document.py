@@ -17,7 +17,8 @@ from did_method.ident import KeyType
 from did_method.multikey import encode_public_key
 from did_method.syntax import is_valid_fragment
 
-__all__ = ["Change", "DidState", "VerificationKey", "replay", "render", "xml_datetime", "RELATIONSHIPS", "CONTEXT"]
+__all__ = ["Change", "DidState", "VerificationKey", "replay", "render", "xml_datetime", "parse_date_time_stamp",
+           "RELATIONSHIPS", "CONTEXT"]
 
 CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 # bit -> DID Core verification relationship, in the order documents list them
@@ -134,6 +135,18 @@ def render(did: str, st: DidState) -> dict[str, Any]:
     if services:
         doc["service"] = services
     return doc
+
+
+def parse_date_time_stamp(text: object) -> int | None:
+    """An XML Schema ``dateTimeStamp`` (time zone required; ``Z`` or an offset) as Unix seconds, or None
+    if ``text`` is not one. The inverse of :func:`xml_datetime`; callers raise their own typed error."""
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return None if when.tzinfo is None else int(when.timestamp())
 
 
 def xml_datetime(timestamp: int) -> str:

@@ -11,10 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from did_method.document import RELATIONSHIPS, Change, DidState, VerificationKey, render, replay, xml_datetime
+from did_method.document import (
+    RELATIONSHIPS,
+    Change,
+    DidState,
+    VerificationKey,
+    parse_date_time_stamp,
+    render,
+    replay,
+    xml_datetime,
+)
 from did_method.errors import Deactivated, DidError, InternalError, InvalidOptions, NotFound
 from did_method.syntax import Did, parse_did, parse_did_url
 
@@ -45,14 +53,11 @@ class ResolutionResult:
 
 
 def parse_version_time(text: str) -> int:
-    """An XML Schema dateTime (``2026-11-28T17:00:00Z``, offsets allowed) as a Unix timestamp."""
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidOptions(f"versionTime {text!r} is not an XML Schema dateTime") from None
-    if when.tzinfo is None:
-        raise InvalidOptions(f"versionTime {text!r} needs a time zone (e.g. a trailing Z)")
-    return int(when.astimezone(UTC).timestamp())
+    """An XML Schema dateTime with a time zone (``2026-11-28T17:00:00Z``, offsets allowed) as Unix seconds."""
+    ts = parse_date_time_stamp(text)
+    if ts is None:
+        raise InvalidOptions(f"versionTime {text!r} is not an XML Schema dateTime with a time zone (e.g. …Z)")
+    return ts
 
 
 def _check_links(did: Did, changes: Sequence[Change]) -> None:

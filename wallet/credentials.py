@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from did_method.document import parse_date_time_stamp
 from did_method.syntax import parse_did
 from node.ledger.records import Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
 from wallet.errors import WalletError
@@ -43,15 +44,10 @@ def _time(ts: int) -> str:
 
 
 def _epoch(text: Any, field: str) -> int:
-    if not isinstance(text, str):
-        raise CredentialError(f"{field} must be an XML Schema dateTimeStamp string")
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise CredentialError(f"{field} {text!r} is not a dateTimeStamp") from None
-    if when.tzinfo is None:
-        raise CredentialError(f"{field} {text!r} has no time zone")
-    return int(when.timestamp())
+    ts = parse_date_time_stamp(text)
+    if ts is None:
+        raise CredentialError(f"{field} {text!r} is not an XML Schema dateTimeStamp (time zone required)")
+    return ts
 
 
 def tn_auth_list(ranges: Sequence[TNRange]) -> list[dict[str, Any]]:
