@@ -6,7 +6,9 @@ translate codes once, at the edge, as they do for the node's errors.
 
 from __future__ import annotations
 
-__all__ = ["WalletError", "CODES"]
+from typing import ClassVar
+
+__all__ = ["CodedError", "WalletError", "CODES"]
 
 CODES = frozenset({
     "wallet.wrong_passphrase",  # the key-check value does not match the derived key
@@ -26,15 +28,28 @@ CODES = frozenset({
 })
 
 
-class WalletError(Exception):
-    """Every error the wallet raises on purpose. ``code`` is one of :data:`CODES` (same shape as ``NodeError``)."""
+class CodedError(Exception):
+    """Base of the wallet-side error trees (wallet, Data Integrity, PASSporT) and of ``node.shaken``: a
+    machine-readable ``code`` from the class's closed set :attr:`CODES`, and a sentence a person reads.
+    An unknown code is a programming error (``ValueError``)."""
+
+    CODES: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, message: str, *, code: str) -> None:
-        if code not in CODES:
-            raise ValueError(f"unknown wallet error code {code!r}")
+        if code not in self.CODES:
+            raise ValueError(f"unknown {type(self).__name__} code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class WalletError(CodedError):
+    """Every error the wallet raises on purpose. ``code`` is one of :data:`CODES` (same shape as ``NodeError``)."""
+
+    CODES = CODES

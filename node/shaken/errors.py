@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wallet.errors import CodedError
+
 __all__ = ["ShakenError", "BAD_TNAUTHLIST", "NO_TNAUTHLIST", "BAD_CERTIFICATE", "CODES"]
 
 BAD_TNAUTHLIST = "shaken.bad_tnauthlist"
@@ -10,15 +12,11 @@ BAD_CERTIFICATE = "shaken.bad_certificate"
 CODES = frozenset({BAD_TNAUTHLIST, NO_TNAUTHLIST, BAD_CERTIFICATE})
 
 
-class ShakenError(Exception):
-    """A SHAKEN certificate or TNAuthList problem. ``code`` is one of :data:`CODES`."""
+class ShakenError(CodedError):
+    """A SHAKEN certificate or TNAuthList problem. ``code`` is one of :data:`CODES` (code first, as raised
+    throughout this package)."""
+
+    CODES = CODES
 
     def __init__(self, code: str, message: str) -> None:
-        if code not in CODES:
-            raise ValueError(f"unknown shaken error code {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        super().__init__(message, code=code)

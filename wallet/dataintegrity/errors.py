@@ -8,6 +8,8 @@ key material.
 
 from __future__ import annotations
 
+from wallet.errors import CodedError
+
 __all__ = ["CODES", "DataIntegrityError", "LoaderError", "ProofError"]
 
 CODES = frozenset({
@@ -38,21 +40,10 @@ CODES = frozenset({
 })
 
 
-class DataIntegrityError(Exception):
+class DataIntegrityError(CodedError):
     """Every error this package raises on purpose. ``code`` is one of :data:`CODES`."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        if code not in CODES:
-            raise ValueError(f"unknown data integrity error code {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+    CODES = CODES
 
 
 class LoaderError(DataIntegrityError):

@@ -7,6 +7,8 @@ input, and never anything else. Messages describe the shape of the input, never 
 
 from __future__ import annotations
 
+from wallet.errors import CodedError
+
 __all__ = ["CODES", "PassportError"]
 
 CODES = frozenset({
@@ -20,18 +22,7 @@ CODES = frozenset({
 })
 
 
-class PassportError(Exception):
+class PassportError(CodedError):
     """Every error this package raises on purpose. ``code`` is one of :data:`CODES`."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        if code not in CODES:
-            raise ValueError(f"unknown passport error code {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
-
-    def __repr__(self) -> str:
-        return f"PassportError(code={self.code!r}, message={self.message!r})"
+    CODES = CODES
