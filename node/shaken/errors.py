@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from wallet.errors import CodedError
 
-__all__ = ["ShakenError", "BAD_TNAUTHLIST", "NO_TNAUTHLIST", "BAD_CERTIFICATE", "CODES"]
+__all__ = ["ShakenError", "BAD_TNAUTHLIST", "NO_TNAUTHLIST", "BAD_CERTIFICATE", "BAD_REQUEST", "CODES"]
 
 BAD_TNAUTHLIST = "shaken.bad_tnauthlist"
 NO_TNAUTHLIST = "shaken.no_tnauthlist"
 BAD_CERTIFICATE = "shaken.bad_certificate"
-CODES = frozenset({BAD_TNAUTHLIST, NO_TNAUTHLIST, BAD_CERTIFICATE})
+BAD_REQUEST = "shaken.bad_request"  # a signing request the authentication service cannot sign (bad TN, attest, iat)
+CODES = frozenset({BAD_TNAUTHLIST, NO_TNAUTHLIST, BAD_CERTIFICATE, BAD_REQUEST})
 
 
 class ShakenError(CodedError):

@@ -1,0 +1,74 @@
+"""The OSP's SHAKEN authentication service (RFC 8588, ATIS-1000074 §5): one ES256 PASSporT per call.
+
+Header ``{"alg":"ES256","ppt":"shaken","typ":"passport","x5u":<STI certificate URL>}``, claims
+``{"attest","dest":{"tn":[…]},"iat","orig":{"tn"},"origid"}``, both serialized canonically by
+:func:`wallet.passport.canonical_json`; the Identity header value is ``<jws>;info=<x5u>;alg=ES256;ppt=shaken``.
+Telephone numbers are canonical E.164 digit strings (no ``+``); ``origid`` is a UUID string.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from wallet.keys import P256Key
+from wallet.passport import encode, format_identity
+
+from .errors import BAD_REQUEST, ShakenError
+
+__all__ = ["ShakenSigner", "ATTEST_LEVELS", "canonical_tn"]
+
+ATTEST_LEVELS = ("A", "B", "C")
+_TN = re.compile(r"[0-9*#]{1,20}")
+_URL = re.compile(r"https?://[\x21-\x7e]+")
+
+
+def canonical_tn(value: object, what: str = "tn") -> str:
+    """A telephone number as SHAKEN carries it: digits (and ``*``/``#``) only; a leading ``+`` and visual
+    separators (``-``, ``.``, spaces, parentheses) are removed. Anything else: ``shaken.bad_request``."""
+    if not isinstance(value, str):
+        raise ShakenError(BAD_REQUEST, f"{what} must be a string of digits")
+    tn = re.sub(r"[\s().-]", "", value)
+    tn = tn[1:] if tn.startswith("+") else tn
+    if not _TN.fullmatch(tn):
+        raise ShakenError(BAD_REQUEST, f"{what} {value[:40]!r} is not a telephone number (digits, * or #)")
+    return tn
+
+
+@dataclass(frozen=True)
+class ShakenSigner:
+    """Signs SHAKEN PASSporTs with the OSP's STI key; ``x5u`` is where its certificate (chain) is served."""
+
+    key: P256Key
+    x5u: str
+
+    def __post_init__(self) -> None:
+        if self.key.algorithm != "ES256":
+            raise ShakenError(BAD_REQUEST, "SHAKEN PASSporTs are ES256 only (RFC 8588 §3)")
+        if not _URL.fullmatch(self.x5u) or set('<>"') & set(self.x5u):
+            raise ShakenError(BAD_REQUEST, f"x5u {self.x5u[:80]!r} is not an http(s) URL")
+
+    def passport(self, *, attest: str, orig: str, dest: list[str] | tuple[str, ...], iat: int,
+                 origid: str | None = None) -> str:
+        """The compact JWS. ``origid`` defaults to a fresh UUID (RFC 8588 §4: opaque, unique per call)."""
+        if attest not in ATTEST_LEVELS:
+            raise ShakenError(BAD_REQUEST, f"attest must be A, B or C, not {str(attest)[:10]!r}")
+        if isinstance(iat, bool) or not isinstance(iat, int) or iat <= 0:
+            raise ShakenError(BAD_REQUEST, "iat must be a positive integer (seconds since the epoch)")
+        if isinstance(dest, str) or not dest:
+            raise ShakenError(BAD_REQUEST, "dest must be a non-empty list of telephone numbers")
+        if origid is None:
+            origid = str(uuid.uuid4())
+        elif not isinstance(origid, str) or not origid or len(origid) > 128:
+            raise ShakenError(BAD_REQUEST, "origid must be a non-empty string (a UUID)")
+        header = {"alg": "ES256", "ppt": "shaken", "typ": "passport", "x5u": self.x5u}
+        claims = {"attest": attest, "dest": {"tn": [canonical_tn(d, "dest") for d in dest]}, "iat": iat,
+                  "orig": {"tn": canonical_tn(orig, "orig")}, "origid": origid}
+        return encode(header, claims, self.key)
+
+    def identity(self, *, attest: str, orig: str, dest: list[str] | tuple[str, ...], iat: int,
+                 origid: str | None = None) -> str:
+        """The SIP Identity header value (RFC 8588 §6 / ATIS-1000074 §5.3.1, full form)."""
+        token = self.passport(attest=attest, orig=orig, dest=dest, iat=iat, origid=origid)
+        return format_identity(token, info=self.x5u, alg="ES256", ppt="shaken")
