@@ -13,27 +13,23 @@ import uuid
 from dataclasses import dataclass
 
 from wallet.keys import P256Key
-from wallet.passport import encode, format_identity
+from wallet.passport import PassportError, encode, format_identity
+from wallet.passport.tn import canonical_tn as _canonical_tn
 
 from .errors import BAD_REQUEST, ShakenError
 
 __all__ = ["ShakenSigner", "ATTEST_LEVELS", "canonical_tn"]
 
 ATTEST_LEVELS = ("A", "B", "C")
-_TN = re.compile(r"[0-9*#]{1,20}")
 _URL = re.compile(r"https?://[\x21-\x7e]+")
 
 
 def canonical_tn(value: object, what: str = "tn") -> str:
-    """A telephone number as SHAKEN carries it: digits (and ``*``/``#``) only; a leading ``+`` and visual
-    separators (``-``, ``.``, spaces, parentheses) are removed. Anything else: ``shaken.bad_request``."""
-    if not isinstance(value, str):
-        raise ShakenError(BAD_REQUEST, f"{what} must be a string of digits")
-    tn = re.sub(r"[\s().-]", "", value)
-    tn = tn[1:] if tn.startswith("+") else tn
-    if not _TN.fullmatch(tn):
-        raise ShakenError(BAD_REQUEST, f"{what} {value[:40]!r} is not a telephone number (digits, * or #)")
-    return tn
+    """:func:`wallet.passport.tn.canonical_tn`, failing with ``shaken.bad_request``."""
+    try:
+        return _canonical_tn(value, what)
+    except PassportError as exc:
+        raise ShakenError(BAD_REQUEST, exc.message) from None
 
 
 @dataclass(frozen=True)

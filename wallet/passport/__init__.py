@@ -5,8 +5,10 @@ Nothing here reads the clock, fetches certificates or judges claims. :func:`enco
 :class:`PassportError`; :func:`verify_signature` returns a bool.
 """
 
+from wallet.passport.enterprise import PPT, EnterpriseCall, enterprise_passport, parse_call, sign_call
 from wallet.passport.errors import CODES, PassportError
 from wallet.passport.identity_header import MAX_HEADER_LENGTH, IdentityHeader, format_identity, parse_identity
+from wallet.passport.tn import canonical_tn
 from wallet.passport.token import (
     ALLOWED_ALGORITHMS,
     MAX_TOKEN_LENGTH,
@@ -24,6 +26,12 @@ from wallet.passport.token import (
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "CODES",
+    "PPT",
+    "EnterpriseCall",
+    "canonical_tn",
+    "enterprise_passport",
+    "parse_call",
+    "sign_call",
     "MAX_HEADER_LENGTH",
     "MAX_TOKEN_LENGTH",
     "IdentityHeader",

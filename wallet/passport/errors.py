@@ -18,7 +18,9 @@ CODES = frozenset({
     "passport.alg_not_allowed",  # ``alg`` missing or outside {ES256, EdDSA}, or not the signer's algorithm
     "passport.bad_header",  # a SIP Identity header value that does not parse
     "passport.too_large",  # a token or header value longer than the configured limit
-    "passport.bad_claims",  # a header or claims object the encoder cannot serialize (not a JSON object)
+    "passport.bad_claims",  # claims or header members of the wrong shape (or that the encoder cannot serialize)
+    "passport.wrong_ppt",  # a PASSporT of another type than the reader expects (e.g. not ppt "eidln")
+    "passport.bad_kid",  # a kid that is not a DID URL naming a key, or an info parameter that differs from it
 })
 
 

@@ -1,0 +1,206 @@
+"""The attestation engine: one call in, one decision out (A / B / C, mechanism, evidence, reasons), signed.
+
+:meth:`AttestationEngine.attest` never raises for anything a caller can send: every refusal is a
+:class:`~node.attest.reasons.Reason` in the decision. It reads only memory (the policy, the
+:class:`~node.attest.snapshot.LedgerSnapshot`, the replay cache) and the injected clock; the audit log is
+appended through a queue. Decision rules:
+
+* unknown trunk → **C** (``trunk.unknown``); a ``gateway`` trunk → **C**;
+* ``orig`` among the trunk's ``osp_numbers`` (and ``osp-numbers`` listed) → **A** without enterprise evidence;
+* an enterprise PASSporT that a listed mechanism proves (freshness, orig/dest match, then the mechanism's own
+  checks, then replay) → **A**; the first that proves wins, the refusals of the others are kept as reasons;
+* otherwise **B**: the OSP knows its customer but not its right to the number.
+
+The OSP's own SHAKEN PASSporT gets ``iat`` = the SIP Date when that is within the trunk's freshness window of
+now, else now; ``origid`` is a fresh UUID that keys the audit record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from node.shaken.sign import ShakenSigner
+from wallet.passport import EnterpriseCall, PassportError, parse_call
+
+from .audit import AuditLog
+from .policy import Policy, TrunkPolicy
+from .reasons import Reason
+from .replay import ReplayCache
+from .sip import CallRequest
+
+__all__ = ["AttestationEngine", "Decision", "Evidence", "Mechanism"]
+
+log = logging.getLogger("eidln.attest")
+
+_PASSPORT_REASON = {
+    "passport.too_large": "ppt.too_large",
+    "passport.wrong_ppt": "ppt.wrong_type",
+    "passport.alg_not_allowed": "ppt.alg_not_allowed",
+    "passport.bad_kid": "ppt.bad_kid",
+    "passport.bad_claims": "ppt.bad_claims",
+}
+
+
+class Evidence(Protocol):
+    def to_json(self) -> dict[str, object]: ...
+
+
+class Mechanism(Protocol):
+    """A way to prove the caller's right to ``orig`` from an enterprise PASSporT (the ledger first; the
+    certificate and central-database adapters plug in here)."""
+
+    name: str
+
+    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int) -> Evidence | Reason: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    origid: str
+    attest: str
+    mechanism: str | None
+    trunk: str
+    orig: str
+    dest: tuple[str, ...]
+    iat: int
+    identity: str
+    reasons: tuple[Reason, ...]
+    evidence: Evidence | None = None
+    rcd: Mapping[str, Any] | None = None
+    decided_at: float = 0.0
+    ledger_position: tuple[int, int] | None = None
+    elapsed: float = field(default=0.0, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "origid": self.origid, "attest": self.attest, "mechanism": self.mechanism, "trunk": self.trunk,
+            "orig": self.orig, "dest": list(self.dest), "iat": self.iat,
+            "reasons": [r.to_json() for r in self.reasons],
+            "evidence": self.evidence.to_json() if self.evidence is not None else None,
+            "identity": self.identity, "decidedAt": self.decided_at,
+            "ledgerPosition": list(self.ledger_position) if self.ledger_position else None,
+        }
+        if self.rcd is not None:
+            out["rcd"] = dict(self.rcd)
+        return out
+
+    def audit_record(self) -> dict[str, Any]:
+        return {"origid": self.origid, "decided_at": self.decided_at, "trunk": self.trunk, "orig": self.orig,
+                "dest": json.dumps(list(self.dest)), "attest": self.attest, "mechanism": self.mechanism,
+                "reasons": json.dumps([r.to_json() for r in self.reasons]),
+                "evidence": json.dumps(self.evidence.to_json()) if self.evidence is not None else None,
+                "ledger_position": json.dumps(self.ledger_position) if self.ledger_position else None}
+
+
+class AttestationEngine:
+    def __init__(self, *, policy: Policy, signer: ShakenSigner, mechanisms: Sequence[Mechanism] = (),
+                 audit: AuditLog | None = None, replay: ReplayCache | None = None,
+                 clock: Callable[[], float] = time.time,
+                 position: Callable[[], tuple[int, int] | None] = lambda: None) -> None:
+        self.policy = policy
+        self.signer = signer
+        self.mechanisms = {m.name: m for m in mechanisms}
+        self.audit = audit
+        self.replay = replay if replay is not None else ReplayCache()
+        self.clock = clock
+        self.position = position
+
+    def attest(self, req: CallRequest) -> Decision:
+        started = time.perf_counter()
+        now_f = self.clock()
+        now = int(now_f)
+        trunk = self.policy.trunk(req.trunk)
+        evidence: Evidence | None = None
+        mechanism: str | None = None
+        rcd: Mapping[str, Any] | None = None
+        reasons: list[Reason] = []
+        if trunk is None:
+            attest = "C"
+            reasons.append(Reason("trunk.unknown", req.trunk))
+        elif trunk.gateway:
+            attest = "C"
+            reasons.append(Reason("trunk.gateway", req.trunk))
+        else:
+            attest = "B"
+            try:
+                attest, mechanism, evidence, rcd = self._evaluate(req, trunk, now, reasons)
+            except Exception:  # a defect, not an input: never A, never a 500; the trace goes to the log
+                log.exception("attestation evaluation failed for trunk %s", req.trunk)
+                attest, mechanism, evidence, rcd = "B", None, None, None
+                reasons.append(Reason("engine.error"))
+        window = trunk.freshness if trunk is not None else self.policy.defaults.freshness
+        iat = req.date if req.date is not None and abs(req.date - now) <= window else now
+        origid = str(uuid.uuid4())
+        identity = self.signer.identity(attest=attest, orig=req.orig, dest=req.dest, iat=iat, origid=origid)
+        decision = Decision(origid, attest, mechanism, req.trunk, req.orig, req.dest, iat, identity, tuple(reasons),
+                            evidence, rcd, now_f, self.position(), time.perf_counter() - started)
+        if self.audit is not None:
+            self.audit.append(decision.audit_record())
+        return decision
+
+    def _evaluate(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason]
+                  ) -> tuple[str, str | None, Evidence | None, Mapping[str, Any] | None]:
+        if "osp-numbers" in trunk.mechanisms and trunk.assigned(int(req.orig)):
+            reasons.append(Reason("osp.assigned_number", req.orig))
+            return "A", "osp-numbers", None, None
+        if not req.identities:
+            reasons.append(Reason("evidence.none"))
+        for header in req.identities:
+            outcome = self._enterprise(header, req, trunk, now)
+            if isinstance(outcome, Reason):
+                reasons.append(outcome)
+                continue
+            call, mech, evidence = outcome
+            reasons.append(Reason("ledger.verified", call.credential_id) if mech == "ledger" else Reason(
+                "evidence.none", mech))
+            rcd = self._rcd(call, evidence, reasons)
+            return "A", mech, evidence, rcd
+        return "B", None, None, None
+
+    def _enterprise(self, header: str, req: CallRequest, trunk: TrunkPolicy, now: int
+                    ) -> Reason | tuple[EnterpriseCall, str, Evidence]:
+        try:
+            call = parse_call(header)
+        except PassportError as exc:
+            return Reason(_PASSPORT_REASON.get(exc.code, "ppt.malformed"), exc.message)
+        if call.alg not in trunk.algorithms:
+            return Reason("ppt.alg_not_allowed", f"{call.alg} is not allowed on trunk {trunk.trunk}")
+        if call.iat < now - trunk.freshness:
+            return Reason("ppt.stale", f"iat {call.iat} is {now - call.iat} s old (window {trunk.freshness} s)")
+        if call.iat > now + trunk.future_skew:
+            return Reason("ppt.future", f"iat {call.iat} is {call.iat - now} s ahead (skew {trunk.future_skew} s)")
+        if call.orig != req.orig:
+            return Reason("ppt.orig_mismatch", f"PASSporT orig {call.orig}, call from {req.orig}")
+        if not set(req.dest) <= set(call.dest):
+            return Reason("ppt.dest_mismatch", f"PASSporT dest {list(call.dest)}, call to {list(req.dest)}")
+        refusal: Reason | None = None
+        for name in trunk.mechanisms:
+            mech = self.mechanisms.get(name)
+            if mech is None:
+                continue
+            outcome = mech.evaluate(call, trunk=trunk, now=now)
+            if isinstance(outcome, Reason):
+                refusal = refusal or outcome
+                continue
+            if not self.replay.check_and_add(call.parsed.signature, now=now, until=call.iat + trunk.freshness):
+                return Reason("ppt.replay", str(call.kid))
+            return call, name, outcome
+        return refusal or Reason("mechanism.not_allowed", f"trunk {trunk.trunk} accepts {list(trunk.mechanisms)}")
+
+    @staticmethod
+    def _rcd(call: EnterpriseCall, evidence: Evidence, reasons: list[Reason]) -> Mapping[str, Any] | None:
+        """Rich call data passes only when its name is the enterprise's vetted brand (RFC 9795 §8: the OSP
+        vouches for what it passes on)."""
+        if call.rcd is None:
+            return None
+        brand = getattr(evidence, "brand_name", None)
+        if brand is None or call.rcd.get("nam") != brand:
+            reasons.append(Reason("rcd.not_vetted", f"nam {str(call.rcd.get('nam'))[:60]!r}"))
+            return None
+        return call.rcd

@@ -1,0 +1,123 @@
+"""The ledger mechanism: an enterprise PASSporT (``ppt: "eidln"``) proven against the local ledger copy.
+
+Order of checks (each failure is one :class:`Reason`, the first one ends the evaluation):
+
+1. the signer: ``kid``'s DID is on this network's ledger and not deactivated; the key exists, is an
+   assertionMethod key, existed at ``iat`` and is not revoked now (a rotated-away or compromised key proves nothing
+   on a call placed now); its type matches ``alg``;
+2. the signature, over the received bytes, with that key;
+3. the credential: ``tnc`` names a TN grant or delegation in the index whose subject is the signer; it covers
+   ``orig`` now (listed, active, in validity, every link above it live, the number still held by the grant's
+   holder since the grant: :meth:`node.tnindex.TNIndex.why_not`); every link may originate;
+4. the enterprise at the root of the chain (the subject of the right-to-use grant) holds a live vetted identity
+   (unless the trunk's policy says otherwise), and the trunk's customer list (if any) names the signer or it.
+
+Nothing here reads the network or the clock: ``now`` comes from the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from did_method.document import RELATIONSHIPS
+from did_method.syntax import format_did
+from node.ledger.records import Flags, Kind
+from node.ledger.records import credential_key as _credential_key
+from node.tnindex import TNCredential
+from wallet import keys
+from wallet.passport import EnterpriseCall
+
+from .policy import TrunkPolicy
+from .reasons import Reason
+from .snapshot import LedgerSnapshot
+
+__all__ = ["LedgerEvidence", "LedgerMechanism"]
+
+_ASSERTION = dict((name, bit) for bit, name in RELATIONSHIPS)["assertionMethod"]
+_TN_KINDS = (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEvidence:
+    signer: str  # the kid (DID URL)
+    enterprise: str  # the DID at the root of the chain (the grant's subject)
+    chain: tuple[bytes, ...]  # credential keys, leaf first
+    credential_id: str  # the tnc the PASSporT named
+    vetting: str | None  # the vetted identity credential's id
+    brand_name: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"signer": self.signer, "enterprise": self.enterprise, "credential": self.credential_id,
+                "chain": ["0x" + c.hex() for c in self.chain], "vettedIdentity": self.vetting,
+                **({"brandName": self.brand_name} if self.brand_name else {})}
+
+
+class LedgerMechanism:
+    name = "ledger"
+
+    def __init__(self, snapshot: LedgerSnapshot) -> None:
+        self.snapshot = snapshot
+
+    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int) -> LedgerEvidence | Reason:
+        snap = self.snapshot
+        did = call.kid.did
+        if did.network != snap.network:
+            return Reason("did.not_found", f"{did} is not on network {snap.network}")
+        state = snap.did_state(did.ident)
+        if state is None:
+            return Reason("did.not_found", str(did))
+        if state.deactivated:
+            return Reason("did.deactivated", str(did))
+        key = state.keys.get(call.kid.fragment or "")
+        if key is None or not key.relationships & _ASSERTION:
+            return Reason("key.not_found", str(call.kid))
+        if key.revoked_at is not None and key.revoked_at <= now:
+            return Reason("key.revoked", str(call.kid))
+        if not key.active_at(call.iat):
+            return Reason("key.not_valid_at_iat", str(call.kid))
+        if key.key_type is not call.key_type:
+            return Reason("ppt.alg_key_mismatch", f"alg {call.alg} but {call.kid} is a {key.key_type.name} key")
+        parsed = call.parsed
+        if not keys.verify(key.key_type, key.public_key, parsed.signing_input, parsed.signature):
+            return Reason("ppt.bad_signature", str(call.kid))
+        return self._chain(call, trunk, now, did.ident)
+
+    def _chain(self, call: EnterpriseCall, trunk: TrunkPolicy, now: int, signer: bytes) -> LedgerEvidence | Reason:
+        snap = self.snapshot
+        cid = _credential_key(call.credential_id)
+        with snap.lock:
+            tn = snap.tn
+            cred = tn.get(cid)
+            if cred is None:
+                return Reason("tnc.unknown", call.credential_id)
+            if cred.kind not in _TN_KINDS:
+                return Reason("tnc.not_tn_credential", call.credential_id)
+            if cred.subject != signer:
+                return Reason("tnc.not_holder", f"{call.credential_id} belongs to "
+                                                f"{format_did(snap.network, cred.subject)}")
+            why = tn.why_not(cid, int(call.orig), now)
+            if why is not None:
+                return Reason(why, f"{call.credential_id} for {call.orig}")
+            links = self._links(cred, tn.get)
+        if any(not link.flags & Flags.MAY_ORIGINATE for link in links):
+            return Reason("tnc.relay_only", call.credential_id)
+        enterprise = links[-1].subject
+        vetting = snap.vetting(enterprise, now)
+        if trunk.require_vetted and vetting is None:
+            return Reason("enterprise.unvetted", format_did(snap.network, enterprise))
+        if trunk.customers and signer not in trunk.customers and enterprise not in trunk.customers:
+            return Reason("trunk.not_customer", f"{call.kid.did} on trunk {trunk.trunk}")
+        return LedgerEvidence(str(call.kid), format_did(snap.network, enterprise), tuple(c.id for c in links),
+                              call.credential_id, vetting.credential_id if vetting else None,
+                              vetting.brand_name if vetting else None)
+
+    @staticmethod
+    def _links(leaf: TNCredential, get: Callable[[bytes], TNCredential | None]) -> tuple[TNCredential, ...]:
+        """The chain leaf → root (``why_not`` has already proven every link present and live)."""
+        out = [leaf]
+        while not out[-1].is_root:
+            up = get(out[-1].parent)
+            assert up is not None
+            out.append(up)
+        return tuple(out)

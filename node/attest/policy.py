@@ -1,0 +1,171 @@
+"""The OSP's local attestation policy: a TOML file, one table per customer trunk.
+
+Example (``docs/attestation.md`` has the full reference)::
+
+    [defaults]                      # every key optional; these are the built-in defaults
+    freshness = 60                  # seconds an enterprise PASSporT's iat may be old (ATIS-1000074, RFC 8224 §6.2.1)
+    future_skew = 5                 # seconds iat may be ahead of the OSP's clock
+    algorithms = ["EdDSA", "ES256"] # allow-list; nothing outside {EdDSA, ES256} can be listed
+    mechanisms = ["osp-numbers", "ledger"]
+    require_vetted = true           # the enterprise at the root of the chain must hold a vetted identity
+
+    [trunks.acme-pbx]
+    osp_numbers = ["12025550100-12025550199", "12025550300"]   # numbers the OSP itself assigned: A without evidence
+    customers = ["did:eidln:prod:…"]                            # optional: whose evidence this trunk may present
+    mechanisms = ["ledger"]
+
+    [trunks.peering-gw]
+    gateway = true                  # an interconnect: every call C
+
+Decisions: a trunk that is not in the file is not the OSP's customer, so its calls get **C**; a known trunk gets at
+least **B** (the OSP knows its customer) and **A** when a mechanism it lists proves the right to the number. Unknown
+keys are errors (a typo must not silently weaken policy). Errors are :class:`PolicyError` (``policy.invalid``)
+naming the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from did_method.errors import DidError
+from did_method.syntax import parse_did
+from node.errors import NodeError
+from node.ledger.records import TNRange, canonical_ranges
+
+__all__ = ["Policy", "TrunkPolicy", "PolicyError", "MECHANISMS", "load_policy", "parse_policy"]
+
+MECHANISMS = ("osp-numbers", "ledger")
+ALGORITHMS = ("EdDSA", "ES256")
+_TRUNK_KEYS = {"freshness", "future_skew", "algorithms", "mechanisms", "require_vetted", "osp_numbers", "customers",
+               "gateway"}
+_DEFAULT_KEYS = _TRUNK_KEYS - {"osp_numbers", "customers", "gateway"}
+
+
+class PolicyError(NodeError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="policy.invalid")
+
+
+@dataclass(frozen=True)
+class TrunkPolicy:
+    trunk: str
+    freshness: int = 60
+    future_skew: int = 5
+    algorithms: frozenset[str] = frozenset(ALGORITHMS)
+    mechanisms: tuple[str, ...] = MECHANISMS
+    require_vetted: bool = True
+    osp_numbers: tuple[TNRange, ...] = ()
+    customers: frozenset[bytes] = frozenset()  # 16-byte DID ids; empty: any
+    gateway: bool = False
+
+    def assigned(self, tn: int) -> bool:
+        return any(tn in r for r in self.osp_numbers)
+
+
+@dataclass(frozen=True)
+class Policy:
+    trunks: Mapping[str, TrunkPolicy]
+    defaults: TrunkPolicy
+
+    def trunk(self, trunk_id: str) -> TrunkPolicy | None:
+        return self.trunks.get(trunk_id)
+
+
+def _int(where: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise PolicyError(f"{where} must be an integer from {lo} to {hi}")
+    return value
+
+
+def _strings(where: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{where} must be a list of strings")
+    return value
+
+
+def _numbers(where: str, value: Any) -> tuple[TNRange, ...]:
+    out = []
+    for item in _strings(where, value):
+        first, _, last = item.partition("-")
+        if not first.isdigit() or (last and (not last.isdigit() or len(last) != len(first) or int(last) < int(first))):
+            raise PolicyError(f"{where}: {item!r} is not a number or a range like 12025550100-12025550199")
+        out.append(TNRange(int(first), int(last or first) - int(first) + 1))
+    return canonical_ranges(out)
+
+
+def _apply(where: str, base: TrunkPolicy, table: Mapping[str, Any], allowed: set[str]) -> TrunkPolicy:
+    unknown = set(table) - allowed
+    if unknown:
+        raise PolicyError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(allowed))})")
+    p = base
+    if "freshness" in table:
+        p = replace(p, freshness=_int(f"{where}.freshness", table["freshness"], 1, 600))
+    if "future_skew" in table:
+        p = replace(p, future_skew=_int(f"{where}.future_skew", table["future_skew"], 0, 60))
+    if "algorithms" in table:
+        algs = _strings(f"{where}.algorithms", table["algorithms"])
+        bad = [a for a in algs if a not in ALGORITHMS]
+        if bad or not algs:
+            raise PolicyError(f"{where}.algorithms: only {' and '.join(ALGORITHMS)} can be allowed, not {bad or algs}")
+        p = replace(p, algorithms=frozenset(algs))
+    if "mechanisms" in table:
+        mechs = _strings(f"{where}.mechanisms", table["mechanisms"])
+        bad = [m for m in mechs if m not in MECHANISMS]
+        if bad:
+            raise PolicyError(f"{where}.mechanisms: unknown mechanism {bad[0]!r} (known: {', '.join(MECHANISMS)})")
+        p = replace(p, mechanisms=tuple(dict.fromkeys(mechs)))
+    if "require_vetted" in table:
+        if not isinstance(table["require_vetted"], bool):
+            raise PolicyError(f"{where}.require_vetted must be true or false")
+        p = replace(p, require_vetted=table["require_vetted"])
+    if "gateway" in table:
+        if not isinstance(table["gateway"], bool):
+            raise PolicyError(f"{where}.gateway must be true or false")
+        p = replace(p, gateway=table["gateway"])
+    if "osp_numbers" in table:
+        p = replace(p, osp_numbers=_numbers(f"{where}.osp_numbers", table["osp_numbers"]))
+    if "customers" in table:
+        ids = set()
+        for text in _strings(f"{where}.customers", table["customers"]):
+            try:
+                ids.add(parse_did(text).ident)
+            except DidError as exc:
+                raise PolicyError(f"{where}.customers: {exc.message}") from None
+        p = replace(p, customers=frozenset(ids))
+    return p
+
+
+def parse_policy(doc: Mapping[str, Any]) -> Policy:
+    unknown = set(doc) - {"defaults", "trunks"}
+    if unknown:
+        raise PolicyError(f"unknown top-level table {sorted(unknown)[0]!r} (known: defaults, trunks)")
+    defaults_table = doc.get("defaults", {})
+    trunks_table = doc.get("trunks", {})
+    if not isinstance(defaults_table, Mapping) or not isinstance(trunks_table, Mapping):
+        raise PolicyError("defaults and trunks must be tables")
+    defaults = _apply("defaults", TrunkPolicy(trunk="*"), defaults_table, _DEFAULT_KEYS)
+    trunks = {}
+    for name, table in trunks_table.items():
+        if not isinstance(table, Mapping):
+            raise PolicyError(f"trunks.{name} must be a table")
+        if not name or len(name) > 64:
+            raise PolicyError("a trunk id must be 1 to 64 characters")
+        trunks[name] = _apply(f"trunks.{name}", replace(defaults, trunk=name), table, _TRUNK_KEYS)
+    return Policy(trunks, defaults)
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read the policy file {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        return parse_policy(doc)
+    except PolicyError as exc:
+        raise PolicyError(f"{path}: {exc.message}") from None

@@ -1,0 +1,48 @@
+"""Replay protection: a PASSporT that already earned an attestation is refused for the rest of its window.
+
+Keyed by the SHA-256 of the signature (two different signatures are two different tokens, even when an ECDSA
+signer signs the same claims twice). An entry lives until the token could no longer pass the freshness check
+(``iat + freshness``). Memory is bounded: when full, expired entries are swept first, then the oldest inserted
+are dropped (a deliberate limit: ``capacity`` tokens per freshness window, 1,000,000 by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+__all__ = ["ReplayCache"]
+
+
+class ReplayCache:
+    def __init__(self, capacity: int = 1_000_000) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self._seen: OrderedDict[bytes, int] = OrderedDict()
+        self._lock = threading.Lock()
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def check_and_add(self, signature: bytes, *, now: int, until: int) -> bool:
+        """True if the token is new (and now remembered until ``until``); False if it is a replay."""
+        key = hashlib.sha256(signature).digest()
+        with self._lock:
+            expiry = self._seen.get(key)
+            if expiry is not None and expiry >= now:
+                return False
+            if len(self._seen) >= self.capacity:
+                self._sweep(now)
+            self._seen[key] = until
+            self._seen.move_to_end(key)
+            return True
+
+    def _sweep(self, now: int) -> None:
+        for k in [k for k, exp in self._seen.items() if exp < now]:
+            del self._seen[k]
+        while len(self._seen) >= self.capacity:
+            self._seen.popitem(last=False)
+            self.evicted += 1

@@ -1,0 +1,104 @@
+"""A small real network for the attestation tests: embedded chain, a TNSP, a vetting agency, an enterprise that
+is vetted and granted numbers, a call center it delegated to, and the odd cases (relay-only, unvetted)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from node.attest import AttestationEngine, AuditLog, LedgerMechanism, LedgerSnapshot, parse_policy
+from node.chain.embedded import EmbeddedChain
+from node.ledger.client import Action
+from node.ledger.records import Anchor, Flags, Kind, TNRange
+from node.ledger.roles import Role
+from node.shaken.sign import ShakenSigner
+from node.sync.follower import Follower
+from node.sync.store import Store
+from tests.netkit import Did, Net
+from wallet.keys import Ed25519Key, P256Key
+from wallet.passport import sign_call
+
+BOTH = Flags.MAY_ORIGINATE | Flags.MAY_DELEGATE
+POLICY = {
+    "defaults": {"freshness": 60, "future_skew": 5},
+    "trunks": {
+        "cc-trunk": {"osp_numbers": ["12025559000-12025559099"]},
+        "strict-trunk": {"mechanisms": ["ledger"], "algorithms": ["ES256"]},
+        "gw": {"gateway": True},
+        "lax-trunk": {"require_vetted": False},
+    },
+}
+
+
+@dataclass
+class World:
+    net: Net
+    index: Path
+    store: Store
+    dids: dict[str, Did]
+    creds: dict[str, Anchor]
+    osp_key: P256Key
+    clock: list[float] = field(default_factory=lambda: [0.0])
+    engine: AttestationEngine | None = None
+    snapshot: LedgerSnapshot | None = None
+    audit: AuditLog | None = None
+
+    @property
+    def now(self) -> int:
+        return int(self.clock[0])
+
+    def kid(self, name: str, fragment: str = "key-1") -> str:
+        return f"{self.net.did_str(self.dids[name])}#{fragment}"
+
+    def signer(self, name: str) -> Ed25519Key:
+        return Ed25519Key.from_seed(self.dids[name].key.encode())
+
+    def cid(self, name: str) -> str:
+        return self.net.cids[self.creds[name].id]
+
+    def call(self, who: str, cred: str, *, orig: str = "12025550142", dest: str = "13105550000",
+             iat: int | None = None, **kw: object) -> str:
+        return sign_call(self.signer(who), kid=self.kid(who), orig=orig, dest=[dest],
+                         iat=self.now if iat is None else iat, credential_id=self.cid(cred), **kw)  # type: ignore[arg-type]
+
+    def sync(self) -> None:
+        Follower(self.net.backend, self.store, self.net.ledger.deployment).sync()
+        assert self.snapshot is not None
+        self.snapshot.refresh()
+        self.clock[0] = self.net.backend.block(self.net.backend.head()).timestamp + 100
+
+
+def build(tmp: Path) -> World:
+    net = Net.create(EmbeddedChain(None), governors=1, threshold=1)
+    tnsp_a = net.member("tnsp", Role.TNSP, "1234")
+    vetter_a = net.member("vetter", Role.VETTER)
+    net.govern(Action.assign_blocks(12025550000, 1000, tnsp_a.address))
+    dids = {"tnsp": net.did(tnsp_a), "vetter": net.did(vetter_a)}
+    for name in ("ent", "cc", "relay", "unvetted", "rotating", "gone"):
+        dids[name] = net.did(net.onboarded(name, tnsp_a))
+    t, v, e = dids["tnsp"], dids["vetter"], dids["ent"]
+    creds: dict[str, Anchor] = {}
+    creds["vet"] = net.anchor(v, net.anchor_for(Kind.ENTERPRISE_IDENTITY, v, e))
+    creds["grant"] = net.anchor(t, net.anchor_for(Kind.TN_RIGHT_TO_USE, t, e, tns=(TNRange(12025550100, 100),),
+                                                  flags=BOTH))
+    g = creds["grant"].id
+    for name, tns, flags in (("cc", TNRange(12025550140, 10), Flags.MAY_ORIGINATE),
+                             ("relay", TNRange(12025550160, 10), Flags.MAY_DELEGATE),
+                             ("rotating", TNRange(12025550170, 10), Flags.MAY_ORIGINATE),
+                             ("gone", TNRange(12025550180, 10), Flags.MAY_ORIGINATE)):
+        creds[name] = net.anchor(e, net.anchor_for(Kind.TN_DELEGATION, e, dids[name], tns=(tns,), parent=g,
+                                                   flags=flags))
+    creds["unvetted"] = net.anchor(t, net.anchor_for(Kind.TN_RIGHT_TO_USE, t, dids["unvetted"],
+                                                     tns=(TNRange(12025550300, 10),), flags=BOTH))
+    store = Store(tmp / "index.sqlite")
+    Follower(net.backend, store, net.ledger.deployment).sync()
+    osp_key = P256Key.generate()
+    w = World(net, tmp / "index.sqlite", store, dids, creds, osp_key)
+    w.clock[0] = net.backend.block(net.backend.head()).timestamp + 100  # keys older than the window
+    w.snapshot = LedgerSnapshot(w.index, network=net.ledger.deployment.network,
+                                chain_id=net.ledger.deployment.chain_id)
+    w.audit = AuditLog(tmp / "audit.sqlite")
+    w.engine = AttestationEngine(policy=parse_policy(POLICY), signer=ShakenSigner(osp_key, "https://osp.test/sp.pem"),
+                                 mechanisms=[LedgerMechanism(w.snapshot)], audit=w.audit, clock=lambda: w.clock[0],
+                                 position=lambda: w.snapshot.position if w.snapshot else None)
+    return w
