@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from did_method.errors import InvalidDid, InvalidDidUrl, MethodNotSupported
@@ -148,7 +149,13 @@ class Did:
         return cls(network, self_certifying_id(key_type, public_key))
 
     def __str__(self) -> str:
-        return f"did:{METHOD}:{self.network}:{b58encode(self.ident)}"
+        return _spell(self.network, self.ident)
+
+
+@lru_cache(maxsize=1 << 16)
+def _spell(network: str, ident: bytes) -> str:
+    """The DID string (memoized: base58 is the cost of the call-time path's DID handling)."""
+    return f"did:{METHOD}:{network}:{b58encode(ident)}"
 
 
 def format_did(network: str, ident: bytes) -> str:
@@ -160,9 +167,15 @@ def parse_did(text: str) -> Did:
     """Parse a did:eidln DID (no path, query or fragment).
 
     Raises :class:`InvalidDid` (not a DID, or breaks a did:eidln rule) or :class:`MethodNotSupported`.
+    Successful parses are memoized (a :class:`Did` is immutable; failures are not cached).
     """
     if not isinstance(text, str):
         raise TypeError(f"a DID is a str, not {type(text).__name__}")
+    return _parse_did(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_did(text: str) -> Did:
     m = _GENERIC_DID.fullmatch(text)
     if m is None:
         raise InvalidDid(f"{_show(text)} is not a DID (did:<method>:<method-specific-id>, DID Core 1.0 §3.1)")

@@ -172,9 +172,19 @@ def test_errors_doc_lists_no_unknown_code() -> None:
 
     shaken_codes = {v for k, v in vars(shaken_errors).items() if k.isupper() and isinstance(v, str)
                     and v.startswith("shaken.")}
+    from node.attest.reasons import REASONS
+
     known = (set(contract_codes()) | set(class_codes().values()) | explicit_codes() | WALLET_CODES | VC_CODES
-             | PASSPORT_CODES | shaken_codes)
+             | PASSPORT_CODES | shaken_codes | set(REASONS))
     listed = re.findall(r"^\| `([a-z_]+\.[a-z0-9_]+)` \|", DOC.read_text(), re.M)
     assert listed, "no code tables found in docs/errors.md"
     stale = sorted(set(listed) - known)
     assert not stale, f"docs/errors.md lists codes the code no longer produces: {stale}"
+
+
+def test_errors_doc_lists_every_attestation_reason() -> None:
+    from node.attest.reasons import REASONS
+
+    text = DOC.read_text()
+    missing = [code for code in REASONS if f"`{code}`" not in text]
+    assert not missing, f"docs/errors.md does not list the attestation reasons {missing}"

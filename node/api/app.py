@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,6 +22,12 @@ from fastapi.responses import JSONResponse, Response
 from did_method.errors import DidError, RepresentationNotSupported
 from did_method.resolver import Resolver
 from node.api.ledger import IndexView, ledger_router
+from node.api.metrics import Metrics
+from node.api.stir import add_stir
+from node.shaken.sign import ShakenSigner
+
+if TYPE_CHECKING:
+    from node.shaken.verify import StiVerifier
 
 __all__ = ["create_app", "RESULT_TYPES", "DOCUMENT_TYPES"]
 
@@ -65,12 +71,17 @@ def _problem(err: DidError, instance: str) -> dict[str, Any]:
     return err.to_problem(instance)
 
 
-def create_app(resolver: Resolver, index: IndexView | None = None) -> FastAPI:
+def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: ShakenSigner | None = None,
+               verifier: StiVerifier | None = None, metrics: Metrics | None = None) -> FastAPI:
+    """The node's app. ``signer`` / ``verifier`` add the ATIS-1000082 ``/stir/v1`` services, ``metrics``
+    adds ``GET /metrics``; without them the app is the resolver (and ledger views) alone."""
     app = FastAPI(title="EIDLN node", version="0.1.0",
                   description="did:eidln resolution (DIF Universal Resolver driver) and TN credential views "
                               "from the node's ledger copy.")
     if index is not None:
         app.include_router(ledger_router(index))
+    if signer is not None or verifier is not None or metrics is not None:
+        add_stir(app, signer=signer, verifier=verifier, metrics=metrics)
 
     @app.get("/1.0/identifiers/{identifier:path}", summary="Resolve a did:eidln DID")
     def resolve(identifier: str, request: Request, versionId: str | None = None,  # noqa: N803 - spec names

@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable, Sequence
 
 from did_method.errors import DidError
-from node.cli import credentials, identity, ledger
+from node.cli import credentials, identity, ledger, shaken
 from node.errors import NodeError
 from node.settings import Settings
+from node.shaken.errors import ShakenError
 from wallet.errors import WalletError
 
 __all__ = ["main"]
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     identity.register_node(ledger.register(sub))
     identity.register(sub)
     credentials.register(sub)
+    shaken.register(sub)
     return p
 
 
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None, *, env: dict[str, str] | None = None
     try:
         settings = Settings.from_env(env)
         rc: int = args.fn(settings, args, out)
-    except (NodeError, WalletError, DidError) as exc:
+    except (NodeError, WalletError, DidError, ShakenError) as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:

@@ -1,11 +1,19 @@
 """A throw-away SHAKEN test PKI (STI-PA-like root → STI-CA → SP certificate) and a chain check.
 
-Everything here is for tests and local demos: keys are unencrypted P-256 (ES256) keys. The chain check uses
-``cryptography.x509.verification.PolicyBuilder`` with a relaxed extension policy: the web-PKI defaults would
-demand a subjectAltName on the leaf, which SHAKEN SP certificates do not carry. What is still enforced by
-cryptography's path builder: names chain, signatures verify with the issuer key, every certificate is valid
-at ``now``, and issuers are CAs (we additionally require ``basicConstraints cA=TRUE`` on every CA certificate;
-pathLenConstraint is honoured by the builder).
+Everything here but :func:`verify_chain` and :func:`check_crl` is for tests and local demos: keys are
+unencrypted P-256 (ES256) keys. The chain check uses ``cryptography.x509.verification.PolicyBuilder`` with a
+relaxed extension policy: the web-PKI defaults would demand a subjectAltName on the leaf, which SHAKEN SP
+certificates do not carry. What is still enforced by cryptography's path builder: names chain, signatures
+verify with the issuer key, every certificate is valid at ``now``, and issuers are CAs (we additionally require
+``basicConstraints cA=TRUE`` on every CA certificate; pathLenConstraint is honoured by the builder).
+
+Revocation (:func:`check_crl`) is a separate step because cryptography's verifier does not read CRLs. Decisions:
+a CRL counts if its issuer name is the leaf's issuer (and its authorityKeyIdentifier, when both are present, is
+the issuer's subjectKeyIdentifier: two test CAs may share a name); it must then verify with that issuer's
+(P-256, as ATIS-1000080 requires) key and ``now`` must lie in its ``thisUpdate``/``nextUpdate`` window, else
+``shaken.bad_crl`` (fail closed: a forged or stale CRL proves nothing). When no CRL of the issuer is configured
+there is nothing to check (soft-fail, as Asterisk and libstirshaken do without a ``crl_file``). Delta and
+indirect CRLs are not supported.
 """
 
 from __future__ import annotations
@@ -21,10 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from .errors import BAD_CERTIFICATE, ShakenError
+from .errors import BAD_CERTIFICATE, BAD_CRL, REVOKED, ShakenError
 from .tnauthlist import SPC, TNAuthList
 
-__all__ = ["TestPKI", "generate_test_pki", "verify_chain", "SHAKEN_CP_OID"]
+__all__ = ["TestPKI", "generate_test_pki", "issue_crl", "verify_chain", "check_crl", "SHAKEN_CP_OID"]
 
 SHAKEN_CP_OID = x509.ObjectIdentifier("2.16.840.1.114569.1.1.1")  # SHAKEN Certificate Policy (ATIS-1000080)
 
@@ -121,8 +129,42 @@ def _write(out_dir: Path, pems: dict[str, bytes]) -> None:
         os.chmod(path, mode)
 
 
-def generate_test_pki(*, spc: str, out_dir: Path | None = None, now: datetime) -> TestPKI:
-    """Root (10 y) → STI-CA (5 y, pathlen 0) → SP cert "SHAKEN <spc>" (1 y) with TNAuthList ``[0] spc``."""
+def issue_crl(
+    issuer: x509.Certificate,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    serials: tuple[int, ...] | list[int] = (),
+    *,
+    now: datetime,
+    this_update: datetime | None = None,
+    next_update: datetime | None = None,
+) -> x509.CertificateRevocationList:
+    """A CRL by ``issuer`` revoking ``serials`` (revocation date ``now``); window default [now - 1 h, now + 7 d]."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(this_update or now - timedelta(hours=1))
+        .next_update(next_update or now + timedelta(days=7))
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+    )
+    try:
+        ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    except x509.ExtensionNotFound:
+        aki = None
+    if aki is not None:
+        builder = builder.add_extension(aki, critical=False)
+    for serial in serials:
+        revoked = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+        builder = builder.add_revoked_certificate(revoked)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def generate_test_pki(
+    *, spc: str, out_dir: Path | None = None, now: datetime, revoked_sp: bool = False
+) -> TestPKI:
+    """Root (10 y) → STI-CA (5 y, pathlen 0) → SP cert "SHAKEN <spc>" (1 y) with TNAuthList ``[0] spc``.
+
+    The STI-CA's CRL is empty, or lists the SP certificate when ``revoked_sp``."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     tnauth = TNAuthList((SPC(spc),))
@@ -153,13 +195,7 @@ def generate_test_pki(*, spc: str, out_dir: Path | None = None, now: datetime) -
         ca=False,
         extra=(tnauth.to_extension(), policies),
     )
-    crl = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(ca_name)
-        .last_update(start)
-        .next_update(now + timedelta(days=7))
-        .sign(ca_key, hashes.SHA256())
-    )
+    crl = issue_crl(ca, ca_key, (sp.serial_number,) if revoked_sp else (), now=now, this_update=start)
     pki = TestPKI(root, root_key, ca, ca_key, sp, sp_key, crl)
     if out_dir is not None:
         _write(out_dir, pki.pems)
@@ -193,3 +229,39 @@ def verify_chain(
         verifier.verify(leaf, intermediates)
     except VerificationError as exc:
         raise ShakenError(BAD_CERTIFICATE, f"certificate chain does not verify: {exc}") from None
+
+
+def _same_key_id(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """False only when both key identifiers are present and differ (another CA with the same name)."""
+    try:
+        aki = crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return True
+    return aki is None or aki == ski
+
+
+def check_crl(
+    leaf: x509.Certificate,
+    issuer: x509.Certificate,
+    crls: list[x509.CertificateRevocationList] | tuple[x509.CertificateRevocationList, ...],
+    *,
+    now: datetime,
+) -> None:
+    """Check ``leaf`` against every CRL in ``crls`` issued by ``issuer`` (see the module docstring).
+
+    Revoked → ``shaken.revoked``; a CRL under the issuer's name with a bad signature or outside its window →
+    ``shaken.bad_crl``. CRLs of other issuers are ignored."""
+    if leaf.issuer != issuer.subject:
+        raise ShakenError(BAD_CERTIFICATE, "the given issuer did not issue this certificate")
+    public_key = issuer.public_key()
+    for crl in crls:
+        if crl.issuer != issuer.subject or not _same_key_id(crl, issuer):
+            continue
+        if not isinstance(public_key, ec.EllipticCurvePublicKey) or not crl.is_signature_valid(public_key):
+            raise ShakenError(BAD_CRL, "a CRL under the issuer's name is not signed by the issuer")
+        next_update = crl.next_update_utc
+        if now < crl.last_update_utc or next_update is None or now > next_update:
+            raise ShakenError(BAD_CRL, "the issuer's CRL is not current (outside thisUpdate/nextUpdate)")
+        if crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None:
+            raise ShakenError(REVOKED, f"certificate serial {leaf.serial_number:x} is revoked by its issuer")

@@ -8,12 +8,13 @@ Telephone numbers are canonical E.164 digit strings (no ``+``); ``origid`` is a 
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
 
 from wallet.keys import P256Key
-from wallet.passport import PassportError, encode, format_identity
+from wallet.passport import PassportError, b64url_encode, canonical_json
 from wallet.passport.tn import canonical_tn as _canonical_tn
 
 from .errors import BAD_REQUEST, ShakenError
@@ -22,6 +23,7 @@ __all__ = ["ShakenSigner", "ATTEST_LEVELS", "canonical_tn"]
 
 ATTEST_LEVELS = ("A", "B", "C")
 _URL = re.compile(r"https?://[\x21-\x7e]+")
+_ORIGID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 def canonical_tn(value: object, what: str = "tn") -> str:
@@ -44,6 +46,8 @@ class ShakenSigner:
             raise ShakenError(BAD_REQUEST, "SHAKEN PASSporTs are ES256 only (RFC 8588 §3)")
         if not _URL.fullmatch(self.x5u) or set('<>"') & set(self.x5u):
             raise ShakenError(BAD_REQUEST, f"x5u {self.x5u[:80]!r} is not an http(s) URL")
+        header = {"alg": "ES256", "ppt": "shaken", "typ": "passport", "x5u": self.x5u}
+        object.__setattr__(self, "_head", b64url_encode(canonical_json(header)))  # the same for every call
 
     def passport(self, *, attest: str, orig: str, dest: list[str] | tuple[str, ...], iat: int,
                  origid: str | None = None) -> str:
@@ -56,15 +60,18 @@ class ShakenSigner:
             raise ShakenError(BAD_REQUEST, "dest must be a non-empty list of telephone numbers")
         if origid is None:
             origid = str(uuid.uuid4())
-        elif not isinstance(origid, str) or not origid or len(origid) > 128:
-            raise ShakenError(BAD_REQUEST, "origid must be a non-empty string (a UUID)")
-        header = {"alg": "ES256", "ppt": "shaken", "typ": "passport", "x5u": self.x5u}
+        elif not isinstance(origid, str) or not _ORIGID.fullmatch(origid):
+            raise ShakenError(BAD_REQUEST, "origid must be 1 to 128 printable ASCII characters (a UUID)")
         claims = {"attest": attest, "dest": {"tn": [canonical_tn(d, "dest") for d in dest]}, "iat": iat,
                   "orig": {"tn": canonical_tn(orig, "orig")}, "origid": origid}
-        return encode(header, claims, self.key)
+        # Every value is a checked ASCII string or an int: json.dumps with sorted keys and no whitespace is
+        # exactly canonical_json's output (RFC 8225 §9), without its generic type walk.
+        payload = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("ascii")
+        signing_input = f"{self._head}.{b64url_encode(payload)}"  # type: ignore[attr-defined]
+        return f"{signing_input}.{b64url_encode(self.key.sign(signing_input.encode('ascii')))}"
 
     def identity(self, *, attest: str, orig: str, dest: list[str] | tuple[str, ...], iat: int,
                  origid: str | None = None) -> str:
         """The SIP Identity header value (RFC 8588 §6 / ATIS-1000074 §5.3.1, full form)."""
         token = self.passport(attest=attest, orig=orig, dest=dest, iat=iat, origid=origid)
-        return format_identity(token, info=self.x5u, alg="ES256", ppt="shaken")
+        return f"{token};info=<{self.x5u}>;alg=ES256;ppt=shaken"  # format_identity's strict form, built directly

@@ -17,6 +17,8 @@ def canonical_tn(value: object, what: str = "tn") -> str:
     dropped; anything else is ``passport.bad_claims`` naming ``what``."""
     if not isinstance(value, str):
         raise PassportError(f"{what} must be a string of digits", code="passport.bad_claims")
+    if _TN.fullmatch(value):  # already canonical: the usual case
+        return value
     tn = _SEPARATORS.sub("", value)
     tn = tn[1:] if tn.startswith("+") else tn
     if not _TN.fullmatch(tn):

@@ -45,6 +45,7 @@ __all__ = [
 ALLOWED_ALGORITHMS = frozenset({"ES256", "EdDSA"})
 MAX_TOKEN_LENGTH = 8192
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_B64_VALUE = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
 _MAX_DEPTH = 32
 _SIGNATURE_LENGTH = 64  # ES256 raw r || s (RFC 7518 §3.4) and Ed25519 (RFC 8032) alike
 
@@ -70,13 +71,15 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(segment: str) -> bytes:
     """Strict base64url: alphabet ``A-Za-z0-9-_`` only, no padding, canonical trailing bits. Else ``bad_base64``."""
-    if not _B64URL.fullmatch(segment) or len(segment) % 4 == 1:
+    rest = len(segment) % 4
+    if not _B64URL.fullmatch(segment) or rest == 1:
         raise PassportError("a segment is not unpadded base64url", code="passport.bad_base64")
     try:
-        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        data = base64.urlsafe_b64decode(segment + "=" * (-rest % 4))
     except (binascii.Error, ValueError) as exc:
         raise PassportError("a segment is not unpadded base64url", code="passport.bad_base64") from exc
-    if b64url_encode(data) != segment:
+    # Canonical form (RFC 4648 §3.5): the bits of the last character that encode nothing must be zero.
+    if rest and _B64_VALUE[segment[-1]] & (0x0F if rest == 2 else 0x03):
         raise PassportError("a segment has non-zero trailing bits", code="passport.bad_base64")
     return data
 

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from node.shaken import OID_TNAUTHLIST, ShakenError, TNAuthList, generate_test_pki, verify_chain
-from node.shaken.errors import BAD_CERTIFICATE
+from node.shaken.errors import BAD_CERTIFICATE, BAD_CRL, REVOKED
+from node.shaken.pki import check_crl, issue_crl
 
 CERTS = Path(__file__).resolve().parents[2] / "vectors" / "shaken" / "certs"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -114,3 +115,37 @@ def test_leaf_cannot_issue() -> None:
 def test_naive_now_rejected() -> None:
     with pytest.raises(ValueError):
         generate_test_pki(spc="1234", now=datetime(2026, 1, 1))
+
+
+# -- CRLs -------------------------------------------------------------------------------------------------------
+
+
+def crl_code(leaf: x509.Certificate, issuer: x509.Certificate, crls: list[x509.CertificateRevocationList],
+             now: datetime) -> str:
+    with pytest.raises(ShakenError) as info:
+        check_crl(leaf, issuer, crls, now=now)
+    return info.value.code
+
+
+def test_crl_revokes_and_clears() -> None:
+    pki = generate_test_pki(spc="1234", now=NOW)
+    check_crl(pki.sp_cert, pki.ca_cert, [pki.crl], now=NOW)  # empty CRL
+    check_crl(pki.sp_cert, pki.ca_cert, [], now=NOW)  # nothing configured: nothing to check
+    revoking = issue_crl(pki.ca_cert, pki.ca_key, [12345, pki.sp_cert.serial_number], now=NOW)
+    assert crl_code(pki.sp_cert, pki.ca_cert, [pki.crl, revoking], NOW) == REVOKED
+    other = generate_test_pki(spc="9999", now=NOW)
+    check_crl(pki.sp_cert, pki.ca_cert, [other.crl], now=NOW)  # another issuer's CRL is ignored
+    revoked = generate_test_pki(spc="4321", now=NOW, revoked_sp=True)
+    assert revoked.crl.get_revoked_certificate_by_serial_number(revoked.sp_cert.serial_number) is not None
+    assert crl_code(revoked.sp_cert, revoked.ca_cert, [revoked.crl], NOW) == REVOKED
+
+
+def test_crl_window_and_signature() -> None:
+    pki = generate_test_pki(spc="1234", now=NOW)
+    assert crl_code(pki.sp_cert, pki.ca_cert, [pki.crl], NOW + timedelta(days=8)) == BAD_CRL  # after nextUpdate
+    assert crl_code(pki.sp_cert, pki.ca_cert, [pki.crl], NOW - timedelta(hours=2)) == BAD_CRL  # before thisUpdate
+    check_crl(pki.sp_cert, pki.ca_cert, [pki.crl], now=NOW + timedelta(days=7))  # nextUpdate itself is fine
+    forged_key = ec.generate_private_key(ec.SECP256R1())
+    forged = issue_crl(pki.ca_cert, forged_key, [], now=NOW)  # issuer's name, someone else's key
+    assert crl_code(pki.sp_cert, pki.ca_cert, [forged], NOW) == BAD_CRL
+    assert crl_code(pki.sp_cert, pki.root_cert, [pki.crl], NOW) == BAD_CERTIFICATE  # not the issuer

@@ -200,3 +200,16 @@ def test_format_refuses_bad_tokens_and_ppt() -> None:
     token = encode({"alg": "ES256", "ppt": "sha ken"}, {"iat": 1}, P256Key.generate())
     with pytest.raises(PassportError):
         format_identity(token, info="https://x/c", ppt="sha ken")
+
+
+@given(st.sampled_from(["ES256", "EdDSA"]), st.one_of(st.none(), st.sampled_from(["shaken", "eidln", "div"])),
+       st.sampled_from(["https://cert.example.org/passport.cer", "did:eidln:local:4pNoqb2Nk7wDyPefj7Yv3g#key-1",
+                        "http://127.0.0.1:8444/sp-chain.pem?x=1&y=%20"]),
+       st.text(alphabet="abcXYZ019_-", min_size=1, max_size=40), st.booleans())
+def test_strict_fast_path_equals_tolerant_scanner(alg: str, ppt: str | None, info: str, seg: str,
+                                                  compact: bool) -> None:
+    from wallet.passport.identity_header import _tolerant
+
+    token = f"{seg}.{'' if compact else seg}.{seg}"
+    value = f"{token};info=<{info}>;alg={alg}" + (f";ppt={ppt}" if ppt else "")
+    assert parse_identity(value) == _tolerant(value)

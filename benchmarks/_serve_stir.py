@@ -1,0 +1,35 @@
+"""The app :mod:`benchmarks.http_load` runs under uvicorn: the ATIS-1000082 routes with a fresh test PKI.
+
+``python -m uvicorn --factory benchmarks._serve_stir:app``. The SP chain is primed into the verifier's
+certificate fetcher, so a verification costs the chain check and two ECDSA operations, not a network fetch (as
+in production after the first call, where the chain is cached). ``/metrics`` is mounted too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from node.api.metrics import Metrics
+from node.api.stir import add_stir
+from node.shaken.pki import generate_test_pki
+from node.shaken.sign import ShakenSigner
+from wallet.keys import P256Key
+
+__all__ = ["app", "X5U"]
+
+X5U = "http://127.0.0.1:8444/sp-chain.pem"
+
+
+def app() -> FastAPI:
+    from node.shaken.verify import StiVerifier
+    from node.shaken.x5u import CertFetcher
+
+    pki = generate_test_pki(spc="1234", now=datetime.now(UTC))
+    fetcher = CertFetcher(allow_insecure=True)
+    fetcher.prime(X5U, pki.pems["sp.pem"] + pki.pems["ca.pem"])
+    verifier = StiVerifier(roots=[pki.root_cert], fetcher=fetcher)
+    application = FastAPI(title="EIDLN STIR benchmark")
+    add_stir(application, signer=ShakenSigner(P256Key(pki.sp_key), X5U), verifier=verifier, metrics=Metrics())
+    return application

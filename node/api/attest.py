@@ -1,0 +1,139 @@
+"""``POST /v1/attest`` (the OSP's call-time attestation) and the audit queries, over HTTP.
+
+Request (JSON; header names are matched case-insensitively, ``Identity`` may be one string or a list)::
+
+    {"trunk": "acme-pbx",
+     "headers": {"From": "\\"Acme\\" <sip:+12025550142@pbx.acme.example>;tag=1",
+                 "P-Asserted-Identity": "<sip:+12025550142@pbx.acme.example>",
+                 "To": "<sip:+13105550000@osp.example>", "Date": "Sat, 28 Nov 2026 19:00:00 GMT",
+                 "Identity": ["<jws>;info=<did:eidln:…#key-1>;alg=EdDSA;ppt=eidln"]}}
+
+Response 200: the decision (``attest``, ``mechanism``, ``reasons``, ``evidence``, ``origid``, and ``identity``: the
+OSP's own SHAKEN Identity header for the outgoing INVITE). Any attestation level is a 200: a refused enterprise
+PASSporT is a *reason*, not an HTTP error. HTTP errors are for requests that are not a call: 400 (bad JSON,
+missing To, no calling number, a header that is not SIP), 413 (body over 64 KiB), 415 (not JSON) — RFC 9457
+problem bodies with a ``code``; never a 500 for bad input.
+
+``GET /v1/audit/{origid}`` gives one decision (404 if none); ``GET /v1/audit?orig=&since=&until=&attest=&limit=``
+lists decisions newest first (traceback by calling number and time).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from node.api.ledger import PROBLEM
+from node.api.metrics import Metrics
+from node.attest import AttestationEngine, AuditLog, CallRequest, SipInputError
+from wallet.passport import PassportError, canonical_tn
+
+__all__ = ["attest_router", "MAX_BODY"]
+
+MAX_BODY = 64 * 1024
+_HEADERS = {"from", "p-asserted-identity", "to", "date", "identity"}
+
+
+def _problem(status: int, detail: str, instance: str, *, code: str) -> JSONResponse:
+    return JSONResponse({"type": f"https://eidln.example/problems/{code}", "title": code, "status": status,
+                         "code": code, "detail": detail, "instance": instance}, status_code=status, media_type=PROBLEM)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"member {k[:40]!r} appears twice")
+        out[k] = v
+    return out
+
+
+def parse_attest_body(raw: bytes) -> CallRequest:
+    """The JSON body as a :class:`CallRequest`; :class:`SipInputError` (``attest.bad_request`` / ``sip.*``)."""
+    try:
+        body = json.loads(raw, object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as exc:
+        raise SipInputError(f"the body is not JSON: {str(exc)[:120]}", code="attest.bad_request") from None
+    if not isinstance(body, dict) or set(body) - {"trunk", "headers"}:
+        raise SipInputError("the body must be {\"trunk\": …, \"headers\": {…}}", code="attest.bad_request")
+    headers = body.get("headers")
+    if not isinstance(body.get("trunk"), str) or not isinstance(headers, dict):
+        raise SipInputError("trunk (a string) and headers (an object) are required", code="attest.bad_request")
+    h: dict[str, Any] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        if key not in _HEADERS:
+            raise SipInputError(f"header {name[:40]!r} is not one of From, P-Asserted-Identity, To, Date, Identity",
+                                code="attest.bad_request")
+        if key in h:
+            raise SipInputError(f"header {name[:40]!r} given twice", code="attest.bad_request")
+        h[key] = value
+    identity = h.get("identity", [])
+    identities = [identity] if isinstance(identity, str) else identity
+    if not isinstance(identities, list) or not all(isinstance(i, str) for i in identities):
+        raise SipInputError("Identity must be a string or a list of strings", code="attest.bad_request")
+    for key in ("from", "p-asserted-identity", "to", "date"):
+        if key in h and not isinstance(h[key], str):
+            raise SipInputError(f"{key} must be a string", code="attest.bad_request")
+    if "to" not in h:
+        raise SipInputError("the To header is required", code="attest.bad_request")
+    return CallRequest.from_sip(trunk=body["trunk"], from_=h.get("from"), pai=h.get("p-asserted-identity"),
+                                to=h["to"], date=h.get("date"), identities=tuple(identities))
+
+
+def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None,
+                  metrics: Metrics | None = None) -> APIRouter:
+    r = APIRouter()
+
+    @r.post("/v1/attest", summary="Decide A / B / C for one call and sign the OSP's SHAKEN PASSporT",
+            responses={400: {"description": "not a call"}, 413: {"description": "body too large"},
+                       415: {"description": "not JSON"}})
+    async def attest(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        instance = str(request.url.path)
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return _problem(415, "send the call as application/json", instance, code="attest.unsupported_media_type")
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return _problem(413, f"the body is over {MAX_BODY} bytes", instance, code="attest.too_large")
+        try:
+            req = parse_attest_body(raw)
+        except SipInputError as exc:
+            if metrics is not None:
+                metrics.decision("none", exc.code, time.perf_counter() - started)
+            return _problem(400, exc.message, instance, code=exc.code)
+        decision = engine.attest(req)
+        if metrics is not None:
+            first = decision.reasons[0].code if decision.reasons else "none"
+            metrics.decision(decision.attest, first, time.perf_counter() - started)
+        return JSONResponse(decision.to_json())
+
+    @r.get("/v1/audit/{origid}", summary="One attestation decision by the origid of its SHAKEN PASSporT")
+    def by_origid(origid: str, request: Request) -> JSONResponse:
+        if audit is None:
+            return _problem(404, "this node keeps no audit log", str(request.url.path), code="audit.disabled")
+        rec = audit.by_origid(origid[:128])
+        if rec is None:
+            return _problem(404, f"no decision with origid {origid[:64]!r}", str(request.url.path),
+                            code="audit.not_found")
+        return JSONResponse(rec)
+
+    @r.get("/v1/audit", summary="Attestation decisions, newest first (traceback by number and time)")
+    def query(request: Request, orig: str | None = Query(None, max_length=32), since: float | None = None,
+              until: float | None = None, attest: str | None = Query(None, pattern="^[ABC]$"),
+              limit: int = Query(100, ge=1, le=1000)) -> JSONResponse:
+        if audit is None:
+            return _problem(404, "this node keeps no audit log", str(request.url.path), code="audit.disabled")
+        if orig is not None:
+            try:
+                orig = canonical_tn(orig, "orig")
+            except PassportError:
+                return _problem(400, "orig must be a telephone number", str(request.url.path), code="audit.bad_query")
+        return JSONResponse(audit.query(orig=orig, since=since, until=until, attest=attest, limit=limit))
+
+    return r

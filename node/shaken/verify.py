@@ -1,0 +1,367 @@
+"""The SHAKEN verification service (STI-VS): RFC 8224 §6.2, RFC 8588, ATIS-1000074 §5.3, ATIS-1000082.
+
+:meth:`StiVerifier.verify` takes an Identity header value and the request's ``from``/``to``/``time`` and returns
+a frozen :class:`Verification`; it never raises. The checks run in the order ATIS-1000082 numbers its error
+cases as Vermouth implements them (research notes §3.5): E1, E2, E3, E4, E5, E6, E7, E8, E9, E10, E11, E12,
+E13, E14, E16, E17, E18, E15, E19, so ``iat`` freshness is judged after the signature. Decisions:
+
+* ``verstat`` is ``TN-Validation-Failed`` only when the certificate (E17: chain, validity, CRL, TNAuthList, key)
+  or the signature (E18) fails; every other failure is ``No-TN-Validation`` (Vermouth), including a stale
+  ``iat`` and a bad ``attest`` found after a good signature.
+* A token whose JOSE header does not decode at all is E2 (438) *before* any network access; payload and
+  signature shape problems are E14 (438), reported after the certificate fetch as in the ATIS order.
+* ``alg`` must be ES256: ``none``, HS256, EdDSA and the rest are refused at E12 (437) and never verified.
+* ``orig``/``dest`` are compared as canonical TNs (:func:`node.shaken.sign.canonical_tn`); one request ``dest``
+  equal to one of the PASSporT's ``dest.tn`` is enough. ``None`` means "not given" and skips the comparison
+  (the HTTP layer enforces ATIS E1 presence); ``time=None`` skips E3 the same way.
+* TNAuthList: ``strict_tnauthlist=False`` accepts the known real-world deviations (libstirshaken's bare URI,
+  Telonium's untagged SPC). A certificate whose TNAuthList names numbers but no SPC (an ATIS-1000092 delegate
+  certificate) must cover ``orig.tn``.
+* The clock is injected; ``iat`` passes when ``now - freshness <= iat <= now + future_skew``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from did_method.ident import KeyType
+from wallet.passport import PassportError, b64url_decode, decode, parse_identity, verify_signature
+
+from .errors import BAD_CRL, NO_TNAUTHLIST, REVOKED, X5U_REFUSED, ShakenError
+from .pki import check_crl, verify_chain
+from .sign import ATTEST_LEVELS, canonical_tn
+from .tnauthlist import TNAuthList
+from .x5u import CertFetcher
+
+__all__ = ["VERSTAT_PASSED", "VERSTAT_FAILED", "VERSTAT_NONE", "REASON_TEXT", "CODES", "Verification",
+           "StiVerifier"]
+
+log = logging.getLogger(__name__)
+
+VERSTAT_PASSED = "TN-Validation-Passed"
+VERSTAT_FAILED = "TN-Validation-Failed"
+VERSTAT_NONE = "No-TN-Validation"
+REASON_TEXT = {403: "Stale Date", 428: "Use Identity Header", 436: "Bad Identity Info",
+               437: "Unsupported Credential", 438: "Invalid Identity Header"}
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    code: str
+    reasoncode: int | None
+    verstat: str
+    desc: str | None
+
+
+def _o(*, code: str, reasoncode: int | None, verstat: str = VERSTAT_NONE, desc: str | None = None) -> _Outcome:
+    return _Outcome(code, reasoncode, verstat, desc)
+
+
+_OUTCOMES = {o.code: o for o in (
+    _o(code="vs.passed", reasoncode=None, verstat=VERSTAT_PASSED),
+    _o(code="vs.no_identity", reasoncode=428, desc="No Identity header was received."),  # E1
+    _o(code="vs.bad_identity", reasoncode=438, desc="The Identity header does not parse."),  # E2
+    _o(code="vs.stale_date", reasoncode=403, desc="Received 'time' value is not fresh."),  # E3
+    _o(code="vs.compact_form", reasoncode=438,  # E4
+       desc="Identity header in compact form instead of the full form SHAKEN requires."),
+    _o(code="vs.bad_ppt_param", reasoncode=438,  # E5
+       desc="Identity header is received with a 'ppt' parameter value that is not 'shaken'."),
+    _o(code="vs.no_info", reasoncode=436, desc="Missing 'info' parameter in the 'identity'."),  # E6
+    _o(code="vs.bad_info", reasoncode=436, desc="Invalid 'info' URI."),  # E7
+    _o(code="vs.x5u_refused", reasoncode=436, desc="The 'info' URI is refused by the fetch policy."),  # E8
+    _o(code="vs.x5u_fetch_failed", reasoncode=436, desc="Failed to dereference 'info' URI."),  # E8
+    _o(code="vs.missing_header_claim", reasoncode=436,  # E9
+       desc="Missing ppt, typ, x5u or alg in the PASSporT header."),
+    _o(code="vs.x5u_mismatch", reasoncode=436,  # E10
+       desc="'x5u' from PASSporT header doesn't match the 'info' parameter of identity header value."),
+    _o(code="vs.bad_typ", reasoncode=437, desc="'typ' from PASSporT header is not 'passport'."),  # E11
+    _o(code="vs.bad_alg", reasoncode=437, desc="'alg' from PASSporT header is not 'ES256'."),  # E12
+    _o(code="vs.bad_ppt", reasoncode=438, desc="'ppt' from PASSporT header is not 'shaken'."),  # E13
+    _o(code="vs.bad_payload", reasoncode=438, desc="Payload is corrupt."),  # E14
+    _o(code="vs.missing_claim", reasoncode=438, desc="Missing mandatory claim in PASSporT payload."),  # E14
+    _o(code="vs.orig_mismatch", reasoncode=438,  # E16
+       desc="'orig' claim from PASSporT payload doesn't match the received in the verification request claim."),
+    _o(code="vs.dest_mismatch", reasoncode=438,  # E16
+       desc="'dest' claim from PASSporT payload doesn't match the received in the verification request claim."),
+    _o(code="vs.cert_untrusted", reasoncode=437, verstat=VERSTAT_FAILED, desc="Failed to authenticate CA."),  # E17
+    _o(code="vs.cert_expired", reasoncode=437, verstat=VERSTAT_FAILED,
+       desc="The signing certificate is not valid at this time."),
+    _o(code="vs.cert_revoked", reasoncode=437, verstat=VERSTAT_FAILED,
+       desc="The signing certificate is revoked."),
+    _o(code="vs.bad_crl", reasoncode=437, verstat=VERSTAT_FAILED,
+       desc="The issuer's CRL is not signed by it or not current."),
+    _o(code="vs.no_tnauthlist", reasoncode=437, verstat=VERSTAT_FAILED,
+       desc="The signing certificate has no TNAuthList."),
+    _o(code="vs.bad_tnauthlist", reasoncode=437, verstat=VERSTAT_FAILED,
+       desc="The signing certificate's TNAuthList is malformed."),
+    _o(code="vs.tn_not_authorized", reasoncode=437, verstat=VERSTAT_FAILED,
+       desc="The signing certificate's TNAuthList does not cover the 'orig' number."),
+    _o(code="vs.bad_key", reasoncode=437, verstat=VERSTAT_FAILED,
+       desc="The signing certificate does not hold a P-256 key."),
+    _o(code="vs.bad_signature", reasoncode=438, verstat=VERSTAT_FAILED,  # E18
+       desc="Signature validation failed."),
+    _o(code="vs.stale_iat", reasoncode=403, desc="'iat' from PASSporT payload is not fresh."),  # E15
+    _o(code="vs.bad_attest", reasoncode=438, desc="'attest' claim in PASSporT is not valid."),  # E19
+    _o(code="vs.error", reasoncode=438, desc="The verification service failed on this input."),
+)}
+CODES = frozenset(_OUTCOMES)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdict of one verification: ATIS-1000082 ``verstat`` with the RFC 8224/9410 reason, and a code."""
+
+    verstat: str
+    reasoncode: int | None
+    reasontext: str | None
+    reasondesc: str | None
+    code: str
+    attest: str | None = None
+    origid: str | None = None
+    x5u: str | None = None
+    claims: dict[str, Any] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.verstat == VERSTAT_PASSED
+
+    def to_response(self) -> dict[str, Any]:
+        """The ATIS-1000082 ``verificationResponse`` object (reason fields only when not passed)."""
+        out: dict[str, Any] = {"verstat": self.verstat}
+        if self.verstat != VERSTAT_PASSED:
+            out.update(reasoncode=self.reasoncode, reasontext=self.reasontext, reasondesc=self.reasondesc)
+        if self.attest is not None:
+            out["attest"] = self.attest
+        if self.origid is not None:
+            out["origid"] = self.origid
+        return out
+
+
+class _Fail(Exception):
+    """Internal: stop with outcome ``code``; ``detail`` refines the sentence."""
+
+    def __init__(self, code: str, detail: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class _State:
+    x5u: str | None = None
+    claims: dict[str, Any] | None = None
+
+
+def _peek_header(segment: str) -> dict[str, Any] | None:
+    """The JOSE header as JSON, for classification only (E9–E13); ``None`` if it is not a JSON object.
+
+    :func:`wallet.passport.decode` (E14) decodes again, strictly; signatures are checked over received bytes."""
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        if len({k for k, _ in pairs}) != len(pairs):
+            raise ValueError("duplicate member name")
+        return dict(pairs)
+    try:
+        value = json.loads(b64url_decode(segment).decode("utf-8"), object_pairs_hook=no_duplicates)
+    except (PassportError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+_JWS_THEN_PARAMS = re.compile(r"[ \t]*[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+[ \t]*(;|$)")
+
+
+def _lacks_info(identity: str) -> bool:
+    """E6 rather than E2: a JWS followed by parameters (or none), none of them ``info``."""
+    if not _JWS_THEN_PARAMS.match(identity):
+        return False
+    return not any(part.split("=", 1)[0].strip().lower() == "info" for part in identity.split(";")[1:])
+
+
+def _check_claims(claims: dict[str, Any]) -> tuple[str, list[str], int, str]:
+    """E14: (orig, dest list, iat, attest) with TNs canonicalised, or ``_Fail``."""
+    for name in ("attest", "dest", "iat", "orig", "origid"):
+        if name not in claims:
+            raise _Fail("vs.missing_claim", f"Missing '{name}' mandatory claim in PASSporT payload.")
+    orig, dest, iat, attest = claims["orig"], claims["dest"], claims["iat"], claims["attest"]
+    if not isinstance(orig, dict) or not isinstance(orig.get("tn"), str):
+        raise _Fail("vs.bad_payload", "'orig' is not an object with a 'tn' string.")
+    tns = dest.get("tn") if isinstance(dest, dict) else None
+    if not isinstance(tns, list) or not tns or not all(isinstance(t, str) for t in tns):
+        raise _Fail("vs.bad_payload", "'dest' is not an object with a non-empty 'tn' array of strings.")
+    if isinstance(iat, bool) or not isinstance(iat, int):
+        raise _Fail("vs.bad_payload", "'iat' is not an integer.")
+    if not isinstance(attest, str) or not isinstance(claims["origid"], str) or not claims["origid"]:
+        raise _Fail("vs.bad_payload", "'attest' and 'origid' must be strings.")
+    try:
+        return canonical_tn(orig["tn"], "orig"), [canonical_tn(t, "dest") for t in tns], iat, attest
+    except ShakenError as exc:
+        raise _Fail("vs.bad_payload", f"{exc.message}.") from None
+
+
+def _same_tn(request: str, claim: str) -> bool:
+    try:
+        return canonical_tn(request) == claim
+    except ShakenError:
+        return False
+
+
+class StiVerifier:
+    """Verifies SHAKEN Identity headers against ``roots`` (the STI-PA trust list) with certificates from
+    ``fetcher``. Thread-safe if the fetcher is (it is)."""
+
+    def __init__(
+        self,
+        *,
+        roots: Sequence[x509.Certificate],
+        fetcher: CertFetcher,
+        clock: Callable[[], float] = _time.time,
+        freshness: int = 60,
+        future_skew: int = 5,
+        strict_tnauthlist: bool = True,
+        crls: Sequence[x509.CertificateRevocationList] = (),
+    ) -> None:
+        if freshness < 0 or future_skew < 0:
+            raise ValueError("freshness and future_skew must not be negative")
+        self.roots = list(roots)
+        self.fetcher = fetcher
+        self.clock = clock
+        self.freshness = freshness
+        self.future_skew = future_skew
+        self.strict_tnauthlist = strict_tnauthlist
+        self.crls = tuple(crls)
+
+    def verify(
+        self, identity: str | None, *, orig: str | None, dest: Sequence[str] | None, time: int | None = None
+    ) -> Verification:
+        """Verify one Identity header value; never raises (bad input gives a :class:`Verification`)."""
+        state = _State()
+        try:
+            self._verify(identity, orig, dest, time, state)
+            code, detail = "vs.passed", None
+        except _Fail as fail:
+            code, detail = fail.code, fail.detail
+        except Exception as exc:  # last resort: a bug must not take the call path down
+            log.error("STI-VS internal error (%s)", type(exc).__name__)
+            code, detail = "vs.error", None
+        outcome = _OUTCOMES[code]
+        claims = state.claims
+        attest = claims.get("attest") if claims is not None else None
+        origid = claims.get("origid") if claims is not None else None
+        return Verification(
+            verstat=outcome.verstat,
+            reasoncode=outcome.reasoncode,
+            reasontext=REASON_TEXT.get(outcome.reasoncode) if outcome.reasoncode is not None else None,
+            reasondesc=detail or outcome.desc,
+            code=code,
+            attest=attest if isinstance(attest, str) else None,
+            origid=origid if isinstance(origid, str) else None,
+            x5u=state.x5u,
+            claims=claims,
+        )
+
+    def _verify(self, identity: object, orig: object, dest: object, time: object, state: _State) -> None:
+        now = self.clock()
+        if identity is None or identity == "":  # E1
+            raise _Fail("vs.no_identity")
+        if not isinstance(identity, str):
+            raise _Fail("vs.bad_identity", "The Identity header is not text.")
+        try:  # E2 (and E6: a header without info does not parse)
+            header = parse_identity(identity)
+        except PassportError:
+            raise _Fail("vs.no_info" if _lacks_info(identity) else "vs.bad_identity") from None
+        jose = _peek_header(header.token.split(".", 1)[0])
+        if jose is None:
+            raise _Fail("vs.bad_identity", "The PASSporT header is not base64url JSON.")
+        if time is not None:  # E3
+            if isinstance(time, bool) or not isinstance(time, int) or abs(now - time) > self.freshness:
+                raise _Fail("vs.stale_date")
+        if header.compact:  # E4
+            raise _Fail("vs.compact_form")
+        if header.ppt != "shaken":  # E5
+            raise _Fail("vs.bad_ppt_param")
+        info = urlsplit(header.info)
+        if info.scheme not in ("http", "https") or not info.netloc:  # E7
+            raise _Fail("vs.bad_info")
+        state.x5u = header.info
+        chain = self._fetch(header.info)  # E8
+        for name in ("ppt", "typ", "x5u", "alg"):  # E9
+            if name not in jose:
+                raise _Fail("vs.missing_header_claim", f"Missing {name} claim in the PASSporT header.")
+        if jose["x5u"] != header.info:  # E10
+            raise _Fail("vs.x5u_mismatch")
+        if jose["typ"] != "passport":  # E11
+            raise _Fail("vs.bad_typ")
+        if jose["alg"] != "ES256" or header.alg not in (None, "ES256"):  # E12
+            raise _Fail("vs.bad_alg")
+        if jose["ppt"] != "shaken":  # E13
+            raise _Fail("vs.bad_ppt")
+        try:  # E14
+            parsed = decode(header.token)
+        except PassportError as exc:
+            raise _Fail("vs.bad_payload", f"Payload is corrupt ({exc.code}).") from None
+        state.claims = parsed.claims
+        orig_tn, dest_tns, iat, attest = _check_claims(parsed.claims)
+        if orig is not None and not (isinstance(orig, str) and _same_tn(orig, orig_tn)):  # E16
+            raise _Fail("vs.orig_mismatch")
+        if dest is not None:
+            wanted = [dest] if isinstance(dest, str) else dest
+            if not isinstance(wanted, Sequence) or not any(
+                isinstance(d, str) and _same_tn(d, tn) for d in wanted for tn in dest_tns
+            ):
+                raise _Fail("vs.dest_mismatch")
+        key = self._check_certificate(chain, orig_tn, now)  # E17
+        if not verify_signature(parsed, KeyType.P256, key):  # E18
+            raise _Fail("vs.bad_signature")
+        if not now - self.freshness <= iat <= now + self.future_skew:  # E15
+            raise _Fail("vs.stale_iat")
+        if attest not in ATTEST_LEVELS:  # E19
+            raise _Fail("vs.bad_attest")
+
+    def _fetch(self, url: str) -> tuple[x509.Certificate, ...]:
+        try:
+            return self.fetcher.fetch(url)
+        except ShakenError as exc:
+            code = "vs.x5u_refused" if exc.code == X5U_REFUSED else "vs.x5u_fetch_failed"
+            raise _Fail(code, f"{_OUTCOMES[code].desc} ({exc.message})") from None
+
+    def _check_certificate(self, chain: tuple[x509.Certificate, ...], orig_tn: str, now: float) -> bytes:
+        """E17: validity, chain to a root, CRL, TNAuthList and key of the leaf; the compressed P-256 key."""
+        leaf, intermediates = chain[0], list(chain[1:])
+        at = datetime.fromtimestamp(now, UTC)
+        if not leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc:
+            raise _Fail("vs.cert_expired")
+        try:
+            verify_chain(leaf, intermediates, self.roots, now=at)
+        except ShakenError as exc:
+            raise _Fail("vs.cert_untrusted", f"Failed to authenticate CA ({exc.message}).") from None
+        if self.crls:
+            issuers = [c for c in intermediates + self.roots if c.subject == leaf.issuer]
+            try:
+                for issuer in issuers[:1]:
+                    check_crl(leaf, issuer, self.crls, now=at)
+            except ShakenError as exc:
+                code = {REVOKED: "vs.cert_revoked", BAD_CRL: "vs.bad_crl"}.get(exc.code, "vs.cert_untrusted")
+                raise _Fail(code) from None
+        try:
+            tnal = TNAuthList.from_certificate(leaf, strict=self.strict_tnauthlist)
+        except ShakenError as exc:
+            code = "vs.no_tnauthlist" if exc.code == NO_TNAUTHLIST else "vs.bad_tnauthlist"
+            raise _Fail(code, f"{str(_OUTCOMES[code].desc)[:-1]} ({exc.message}).") from None
+        if tnal.entries and not tnal.spcs and not tnal.covers(orig_tn):
+            raise _Fail("vs.tn_not_authorized")
+        public_key = leaf.public_key()
+        if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.name != "secp256r1":
+            raise _Fail("vs.bad_key")
+        return public_key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
