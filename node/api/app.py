@@ -17,13 +17,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from did_method.errors import DidError, RepresentationNotSupported
 from did_method.resolver import Resolver
+from node.api.attest import attest_router
 from node.api.ledger import IndexView, ledger_router
 from node.api.metrics import Metrics
 from node.api.stir import add_stir
+from node.attest import AttestationEngine, AuditLog
 from node.shaken.sign import ShakenSigner
 
 if TYPE_CHECKING:
@@ -72,16 +75,31 @@ def _problem(err: DidError, instance: str) -> dict[str, Any]:
 
 
 def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: ShakenSigner | None = None,
-               verifier: StiVerifier | None = None, metrics: Metrics | None = None) -> FastAPI:
+               verifier: StiVerifier | None = None, metrics: Metrics | None = None,
+               engine: AttestationEngine | None = None, audit: AuditLog | None = None) -> FastAPI:
     """The node's app. ``signer`` / ``verifier`` add the ATIS-1000082 ``/stir/v1`` services, ``metrics``
-    adds ``GET /metrics``; without them the app is the resolver (and ledger views) alone."""
+    adds ``GET /metrics``, ``engine`` adds ``POST /v1/attest`` (and ``audit`` the ``/v1/audit`` queries);
+    without them the app is the resolver (and ledger views) alone."""
     app = FastAPI(title="EIDLN node", version="0.1.0",
-                  description="did:eidln resolution (DIF Universal Resolver driver) and TN credential views "
-                              "from the node's ledger copy.")
+                  description="did:eidln resolution (DIF Universal Resolver driver), TN credential views, "
+                              "call-time attestation and the ATIS-1000082 signing / verification services, "
+                              "all from the node's ledger copy.")
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A query or path parameter FastAPI refuses: an RFC 9457 400, not FastAPI's 422 body."""
+        where = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
+        return JSONResponse({"type": "https://eidln.example/problems/request.bad_parameter",
+                             "title": "request.bad_parameter", "status": 400, "code": "request.bad_parameter",
+                             "detail": where[:500], "instance": str(request.url.path)},
+                            status_code=400, media_type="application/problem+json")
+
     if index is not None:
         app.include_router(ledger_router(index))
     if signer is not None or verifier is not None or metrics is not None:
         add_stir(app, signer=signer, verifier=verifier, metrics=metrics)
+    if engine is not None:
+        app.include_router(attest_router(engine, audit=audit, metrics=metrics))
 
     @app.get("/1.0/identifiers/{identifier:path}", summary="Resolve a did:eidln DID")
     def resolve(identifier: str, request: Request, versionId: str | None = None,  # noqa: N803 - spec names
