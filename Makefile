@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ANVIL_VERSION := 1.7.1
 
-.PHONY: setup demo test test-fast bench artifacts lint
+.PHONY: setup demo walkthrough test test-fast bench artifacts lint
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,9 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed .tools/.anvil-$(ANVIL_VERSION)
 
 demo: $(BIN)/.installed
+	$(BIN)/eidln demo
+
+walkthrough: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/walkthrough.sh
 
 test: setup lint
@@ -30,6 +33,7 @@ test-fast: $(BIN)/.installed
 
 bench: setup
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.attest
 
 artifacts: $(BIN)/.installed
 	$(BIN)/python -m contracts.build

@@ -28,6 +28,7 @@ from eth_account import Account
 
 from node.attest import AttestationEngine, AuditLog, CallRequest, LedgerMechanism, LedgerSnapshot, parse_policy
 from node.chain.embedded import EmbeddedChain
+from node.errors import ConfigError
 from node.cli.shaken import pki_server
 from node.ledger.client import Action, Ledger, deploy_network
 from node.ledger.records import TNRange
@@ -78,9 +79,14 @@ def _governed(ledger: Ledger, governors: list[Any], action: Action) -> None:
 
 
 def run_demo(out: Out, workdir: Path | None = None) -> list[DemoRow]:
-    """Run the story, print it, and return the table rows (the test reads them)."""
+    """Run the story, print it, and return the table rows (the test reads them). ``workdir`` keeps the files."""
+    if workdir is not None:
+        if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
+            raise ConfigError(f"{workdir} is not an empty directory; the demo starts a fresh network in it")
+        workdir.mkdir(parents=True, exist_ok=True)
+        return _run(out, workdir, keep=True)
     with tempfile.TemporaryDirectory(prefix="eidln-demo-") as tmp:
-        return _run(out, Path(workdir or tmp))
+        return _run(out, Path(tmp), keep=False)
 
 
 @dataclass
@@ -164,7 +170,7 @@ def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True
                  clock, server)
 
 
-def _run(out: Out, home: Path) -> list[DemoRow]:
+def _run(out: Out, home: Path, *, keep: bool) -> list[DemoRow]:
     started = time.monotonic()
     story = build_story(home, out)
     engine, clock, tsp = story.engine, story.clock, story.verifier
@@ -203,8 +209,10 @@ def _run(out: Out, home: Path) -> list[DemoRow]:
         out("")
         _table(out, rows)
         out("")
-        out(f"every decision is in the audit log ({home / 'audit.sqlite'}), keyed by the SHAKEN origid;"
-            f" done in {time.monotonic() - started:.1f} s")
+        where = (f"kept in {home} (audit log: audit.sqlite)" if keep
+                 else "removed at exit; keep them with --keep DIR")
+        out(f"every decision went to the audit log, keyed by the SHAKEN origid; the chain, wallets, index and "
+            f"audit log are {where}. Done in {time.monotonic() - started:.1f} s")
         return rows
     finally:
         story.close()

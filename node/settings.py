@@ -50,6 +50,24 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name)
+    return Path(value) if value else None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "0").strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name} must be 1 or 0 (true/false, yes/no), got {value[:20]!r}")
+    return value in ("1", "true", "yes")
+
+
+def _x5u(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ConfigError(f"EIDLN_STI_X5U must be an http(s) URL, got {value[:80]!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     home: Path = Path(".eidln")
@@ -67,6 +85,13 @@ class Settings:
     api_port: int = 8080
     status_did: str | None = None  # the wallet DID that signs the node's status lists
     public_url: str | None = None  # how verifiers reach this node (default http://<api_host>:<api_port>)
+    policy_file: Path | None = None  # the OSP's attestation policy (TOML); enables POST /v1/attest
+    sti_key: str | None = None  # name of the OSP's STI signing key (P-256) in the node's wallet
+    sti_x5u: str | None = None  # where the OSP's STI certificate chain is published (the PASSporT's x5u)
+    trust_roots: Path | None = None  # PEM file or directory of STI-PA trust anchors; enables /stir/v1/verification
+    crl_file: Path | None = None  # PEM file of CRLs the verification service checks
+    x5u_insecure: bool = False  # development only: x5u over http and to loopback / private addresses
+    audit_file: Path | None = None  # default <home>/audit.sqlite
 
     def __repr__(self) -> str:  # never print the passphrase
         secret = ("passphrase", "wallet_passphrase", "backup_passphrase")
@@ -93,6 +118,10 @@ class Settings:
     @property
     def wallet_file(self) -> Path:
         return self.wallet if self.wallet is not None else self.home / "wallet.json"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_file if self.audit_file is not None else self.home / "audit.sqlite"
 
     @property
     def keys_dir(self) -> Path:
@@ -130,4 +159,11 @@ class Settings:
             api_port=_port(env, "EIDLN_API_PORT", 8080),
             status_did=env.get("EIDLN_STATUS_DID") or None,
             public_url=(env.get("EIDLN_PUBLIC_URL") or "").rstrip("/") or None,
+            policy_file=_path(env, "EIDLN_POLICY"),
+            sti_key=env.get("EIDLN_STI_KEY") or None,
+            sti_x5u=_x5u(env.get("EIDLN_STI_X5U") or None),
+            trust_roots=_path(env, "EIDLN_TRUST_ROOTS"),
+            crl_file=_path(env, "EIDLN_CRLS"),
+            x5u_insecure=_flag(env, "EIDLN_X5U_INSECURE"),
+            audit_file=_path(env, "EIDLN_AUDIT"),
         )

@@ -20,12 +20,15 @@ import base64
 import binascii
 import gzip
 import re
+import sqlite3
 import zlib
 from typing import Any, Protocol
 
 from node.errors import NodeError
+from node.ledger.records import Status
 
 __all__ = [
+    "status_indexes",
     "StatusListError", "MIN_ENTRIES", "MAX_BYTES", "PURPOSES", "new", "encode", "decode", "get", "set",
     "parse_index", "status_list_subject", "status_list_entry",
 ]
@@ -185,3 +188,13 @@ def status_list_entry(*, list_url: str, index: int, purpose: str, id: str | None
     entry.update({"type": "BitstringStatusListEntry", "statusPurpose": _purpose(purpose),
                   "statusListIndex": str(index), "statusListCredential": list_url})
     return entry
+
+
+def status_indexes(db: sqlite3.Connection) -> list[tuple[bytes, int]]:
+    """(credential registry key, status) for every anchored credential, in statusListIndex order. A rejected
+    credential has status REVOKED in this view (it must never verify off the ledger)."""
+    status = {bytes(i): s for i, s in db.execute("SELECT id, status FROM credentials")}
+    order = db.execute("SELECT json_extract(args, '$.id') FROM events WHERE contract = 'CredentialRegistry' "
+                       "AND name = 'CredentialAnchored' ORDER BY block, log_index").fetchall()
+    keys = [bytes.fromhex(h[2:]) for (h,) in order]
+    return [(k, int(status.get(k, Status.REVOKED))) for k in keys]

@@ -7,23 +7,15 @@ rebuilt when the index has advanced. Bad input is a 400/404 RFC 9457 problem, ne
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from did_method.errors import DidError
 from did_method.syntax import format_did, parse_did
-from node.api.status import StatusIssuer, status_indexes, status_list_credential
-from node.ledger.records import Kind, Status, credential_key
+from node.api.status import status_list_credential
+from node.ledger.records import credential_key
 from node.statuslist import status_list_entry
-from node.tnindex import TNIndex, build_from_db
+from node.sync.indexview import IndexView
 
 __all__ = ["ledger_router", "IndexView"]
 
@@ -33,85 +25,6 @@ PROBLEM = "application/problem+json"
 def _problem(status: int, code: str, detail: str, instance: str) -> JSONResponse:
     return JSONResponse({"type": f"https://eidln.example/problems/{code}", "title": code, "status": status,
                          "detail": detail, "instance": instance}, status_code=status, media_type=PROBLEM)
-
-
-class IndexView:
-    """The index file read-only, plus a TN index rebuilt when the synced block moves."""
-
-    def __init__(self, index_path: Path, *, network: str, clock: Callable[[], float] = time.time,
-                 status_issuer: StatusIssuer | None = None) -> None:
-        self.db = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, check_same_thread=False)
-        self.network = network
-        self.clock = clock
-        self.status_issuer = status_issuer
-        self._lock = threading.Lock()
-        self._tn: TNIndex | None = None
-        self._pos: tuple[int, ...] | None = None  # the last event (block, log_index) the TN index reflects
-        self.rebuilds = 0
-
-    @property
-    def lock(self) -> threading.Lock:
-        return self._lock
-
-    def rows_status(self) -> list[tuple[bytes, int]]:
-        with self._lock:
-            return status_indexes(self.db)
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self.db.execute(sql, params).fetchall()
-
-    def tn_index(self) -> TNIndex:
-        """The TN index, brought up to date with the events synced since the last call (incrementally:
-        number holdings and accepted credentials only; rejected ones are skipped). A reorg, or anything the
-        incremental path cannot apply, rebuilds it from the index tables."""
-        with self._lock:
-            last = self.db.execute("SELECT block, log_index FROM events ORDER BY block DESC, log_index DESC "
-                                   "LIMIT 1").fetchone()
-            if self._tn is None or self._pos is None or self._reorged(last):
-                return self._rebuild(last)
-            rows = self.db.execute("SELECT block, log_index, contract, name, args FROM events WHERE (block, log_index) "
-                                   "> (?, ?) AND contract IN ('NumberAuthority', 'CredentialRegistry') "
-                                   "ORDER BY block, log_index", self._pos).fetchall()
-            try:
-                for block, log_index, contract, name, args in rows:
-                    a = json.loads(args)
-                    if contract == "CredentialRegistry" and self._rejected(a["id"]):
-                        continue
-                    self._tn.apply_event({"contract": contract, "name": name, "args": a})
-                    self._pos = (block, log_index)
-            except Exception:  # an event the index cannot take incrementally (e.g. a parent it never saw)
-                return self._rebuild(last)
-            if last is not None:
-                self._pos = tuple(last)
-            return self._tn
-
-    def _reorged(self, last: Any) -> bool:
-        """The events the TN index reflects are no longer all in the index file (a reorg was undone)."""
-        assert self._pos is not None
-        if self._pos == (-1, -1):
-            return False
-        if last is None or tuple(last) < self._pos:
-            return True
-        return self.db.execute("SELECT 1 FROM events WHERE (block, log_index) = (?, ?)", self._pos).fetchone() is None
-
-    def _rejected(self, hex_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM rejected_credentials WHERE id = ?",
-                               (bytes.fromhex(hex_id[2:]),)).fetchone() is not None
-
-    def _rebuild(self, last: Any) -> TNIndex:
-        self._tn = build_from_db(self.db)
-        self._pos = tuple(last) if last is not None else (-1, -1)
-        self.rebuilds += 1
-        return self._tn
-
-    def credential(self, r: tuple[Any, ...]) -> dict[str, Any]:
-        cid, kind, issuer, subject, status, tns, cred, block = r
-        return {"id": json.loads(bytes(cred)).get("id"), "key": "0x" + bytes(cid).hex(), "kind": Kind(kind).name,
-                "issuer": format_did(self.network, bytes(issuer)), "subject": format_did(self.network, bytes(subject)),
-                "status": Status(status).name.lower(), "anchoredBlock": block,
-                "tnAuthList": [{"start": str(s), "count": c} for s, c in json.loads(tns)],
-                "credential": json.loads(bytes(cred))}
 
 
 _COLS = "id, kind, issuer, subject, status, tns, credential, anchored_block"

@@ -20,6 +20,7 @@ from typing import Any
 
 from node import statuslist
 from node.ledger.records import Status
+from node.statuslist import status_indexes
 from wallet.credentials import VC_CONTEXT
 from wallet.dataintegrity import document_loader, sign
 from wallet.keys import Signer
@@ -33,16 +34,6 @@ class StatusIssuer:
     verification_method: str
     signer: Signer
     base_url: str  # e.g. https://node.example (the lists live at <base>/v1/status/<purpose>)
-
-
-def status_indexes(db: sqlite3.Connection) -> list[tuple[bytes, int]]:
-    """(credential registry key, status) for every anchored credential, in statusListIndex order. A rejected
-    credential has status REVOKED in this view (it must never verify off the ledger)."""
-    status = {bytes(i): s for i, s in db.execute("SELECT id, status FROM credentials")}
-    order = db.execute("SELECT json_extract(args, '$.id') FROM events WHERE contract = 'CredentialRegistry' "
-                       "AND name = 'CredentialAnchored' ORDER BY block, log_index").fetchall()
-    keys = [bytes.fromhex(h[2:]) for (h,) in order]
-    return [(k, int(status.get(k, Status.REVOKED))) for k in keys]
 
 
 def status_list_credential(db: sqlite3.Connection, issuer: StatusIssuer, purpose: str, *,

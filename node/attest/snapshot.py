@@ -16,9 +16,9 @@ from pathlib import Path
 from did_method.document import DidState
 from did_method.resolver import Resolver
 from did_method.syntax import format_did
-from node.api.ledger import IndexView
 from node.ledger.records import Kind, Status
 from node.sync.didhistory import IndexHistory
+from node.sync.indexview import IndexView
 from node.tnindex import TNIndex
 
 __all__ = ["LedgerSnapshot", "Vetting"]

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from did_method.errors import DidError
-from node.cli import credentials, identity, ledger, shaken
+from node.cli import credentials, demo, identity, ledger, shaken
 from node.errors import NodeError
 from node.settings import Settings
 from node.shaken.errors import ShakenError
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     identity.register(sub)
     credentials.register(sub)
     shaken.register(sub)
+    identity.register_call(sub)
+    demo.register(sub)
     return p
 
 

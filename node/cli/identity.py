@@ -117,6 +117,8 @@ def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
     import uvicorn
 
     from node.api import create_app
+    from node.api.ledger import IndexView
+    from node.osp import build_services
 
     with open_runtime(s) as rt:
         follower = rt.follower()
@@ -127,21 +129,44 @@ def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
         thread.start()
         resolver = Resolver(IndexHistory(s.index_file), network=rt.deployment.network,
                             chain_id=rt.deployment.chain_id)
-        out(f"serving did:eidln:{rt.deployment.network} on http://{s.api_host}:{s.api_port}/1.0/identifiers/")
+        svc = build_services(s, network=rt.deployment.network, chain_id=rt.deployment.chain_id,
+                             wallet=lambda: _open_wallet(s))
+        svc.start_refresh(s.sync_interval)
+        base = f"http://{s.api_host}:{s.api_port}"
+        out(f"serving did:eidln:{rt.deployment.network} on {base}/1.0/identifiers/")
+        for on, what in ((svc.engine, "/v1/attest (call-time attestation) and /v1/audit"),
+                         (svc.signer, "/stir/v1/signing (ATIS-1000082)"),
+                         (svc.verifier, "/stir/v1/verification (ATIS-1000082)")):
+            if on is not None:
+                out(f"serving {what} on {base}")
         try:
-            from node.api.ledger import IndexView
-
             issuer = None
             if s.status_did:
                 from node.api.status import StatusIssuer
 
                 signer, vm = dids.signer_for(_open_wallet(s), s.status_did)
-                issuer = StatusIssuer(s.status_did, vm, signer, s.public_url or f"http://{s.api_host}:{s.api_port}")
+                issuer = StatusIssuer(s.status_did, vm, signer, s.public_url or base)
             view = IndexView(s.index_file, network=rt.deployment.network, status_issuer=issuer)
-            uvicorn.run(create_app(resolver, view), host=s.api_host, port=s.api_port, log_level="warning")
+            app = create_app(resolver, view, signer=svc.signer, verifier=svc.verifier, metrics=svc.metrics,
+                             engine=svc.engine, audit=svc.audit)
+            uvicorn.run(app, host=s.api_host, port=s.api_port, log_level="warning")
         finally:
             stop.set()
             thread.join(timeout=10)
+            svc.close()
+    return 0
+
+
+def cmd_call_sign(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    """The dialer's one library call (:func:`wallet.passport.sign_call`) from the command line."""
+    import time
+
+    from wallet.passport import sign_call
+
+    signer, kid = dids.signer_for(_open_wallet(s), a.did)
+    rcd = {"nam": a.display_name} if a.display_name else None
+    out(sign_call(signer, kid=kid, orig=a.orig, dest=a.dest, iat=int(time.time()), credential_id=a.credential,
+                  rcd=rcd))
     return 0
 
 
@@ -184,5 +209,18 @@ def register(sub: Any) -> None:
 
 
 def register_node(nd: Any) -> None:
-    sv = nd.add_parser("serve", help="follow the chain and serve the DID resolver over HTTP")
+    sv = nd.add_parser("serve", help="follow the chain and serve the DID resolver, the ledger views and (when "
+                                     "configured) the OSP services over HTTP")
     sv.set_defaults(fn=cmd_node_serve)
+
+
+def register_call(sub: Any) -> None:
+    call = sub.add_parser("call", help="calls signed with a DID key").add_subparsers(dest="cmd", required=True)
+    sg = call.add_parser("sign", help="print the SIP Identity header value of an enterprise PASSporT for one call")
+    sg.add_argument("did", help="the wallet DID that places the call")
+    sg.add_argument("--credential", required=True, help="id of the TN credential (grant or delegation) covering "
+                                                         "the calling number")
+    sg.add_argument("--from", dest="orig", required=True, help="calling number, e.g. +12025550142")
+    sg.add_argument("--to", dest="dest", required=True, action="append", help="called number (repeatable)")
+    sg.add_argument("--display-name", default=None, help="RFC 9795 rcd nam (must be the vetted brand to be shown)")
+    sg.set_defaults(fn=cmd_call_sign)

@@ -115,6 +115,28 @@ def cmd_pki_serve(_s: Settings, a: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+def cmd_pki_import_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from did_method.ident import KeyType
+    from node.cli.identity import _open_wallet
+
+    try:
+        key = load_pem_private_key(Path(a.pem).read_bytes(), password=None)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {a.pem}: {exc.strerror}") from None
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{a.pem} is not an unencrypted PEM private key ({exc})") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigError(f"{a.pem} is not a P-256 key (SHAKEN signs ES256)")
+    w = _open_wallet(s)
+    w.import_key(a.name, KeyType.P256, key.private_numbers().private_value.to_bytes(32, "big"))
+    w.save()
+    out(f"imported {a.pem} into {s.wallet_file} as {a.name!r}; set EIDLN_STI_KEY={a.name} and delete the PEM file")
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add ``pki init`` and ``pki serve`` to the top-level sub-parsers."""
     pki = sub.add_parser("pki", help="a SHAKEN test PKI (root, STI-CA, SP certificate) and its x5u server")
@@ -123,6 +145,11 @@ def register(sub: Any) -> None:
     init.add_argument("--spc", required=True, help="the service provider code (OCN), e.g. 1234")
     init.add_argument("--out", required=True, metavar="DIR", help="directory for the PEM files")
     init.set_defaults(fn=cmd_pki_init)
+    imp = cmds.add_parser("import-key", help="put an SP (STI) private key into the node's encrypted wallet, "
+                                             "for EIDLN_STI_KEY")
+    imp.add_argument("--pem", required=True, help="PKCS#8 / SEC1 PEM of a P-256 key (e.g. <dir>/sp-key.pem)")
+    imp.add_argument("--name", default="sti", help="key name in the wallet (default: sti)")
+    imp.set_defaults(fn=cmd_pki_import_key)
     serve = cmds.add_parser("serve", help="serve the SP certificate chain (x5u) and the CRL over HTTP")
     serve.add_argument("--dir", required=True, help="a directory written by eidln pki init")
     serve.add_argument("--host", default="127.0.0.1")
