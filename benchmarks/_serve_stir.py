@@ -33,3 +33,33 @@ def app() -> FastAPI:
     application = FastAPI(title="EIDLN STIR benchmark")
     add_stir(application, signer=ShakenSigner(P256Key(pki.sp_key), X5U), verifier=verifier, metrics=Metrics())
     return application
+
+
+def attest_app() -> FastAPI:
+    """The demo network (:func:`node.demo.build_story`) with ``/v1/attest``, ``/v1/audit`` and the STIR routes.
+
+    Writes what the load clients need to sign enterprise PASSporTs as the demo's call center to the JSON file
+    named by ``EIDLN_BENCH_STATE`` (a throw-away demo key: benchmarks only).
+    """
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from node.api.attest import attest_router
+    from node.demo import build_story
+    from wallet.dids import signer_for
+    from wallet.keys import Ed25519Key
+
+    home = Path(tempfile.mkdtemp(prefix="eidln-bench-http-"))
+    story = build_story(home)
+    signer, kid = signer_for(story.wallets["callcenter"], story.did["callcenter"])
+    assert isinstance(signer, Ed25519Key)
+    state = {"seed": signer.seed.hex(), "kid": kid, "credential": story.delegation["id"], "trunk": "acme-trunk",
+             "orig": "12025550142"}
+    Path(os.environ["EIDLN_BENCH_STATE"]).write_text(json.dumps(state))
+    metrics = Metrics()
+    application = FastAPI(title="EIDLN attest benchmark")
+    add_stir(application, signer=story.engine.signer, verifier=story.verifier, metrics=metrics)
+    application.include_router(attest_router(story.engine, audit=story.audit, metrics=metrics))
+    return application

@@ -7,9 +7,10 @@ generated test PKI); the terminating side verifies every SHAKEN header with the 
 
 Everything is real: the chain (py-evm in SQLite), the wallets (encrypted files), the signatures, the HTTP
 server. One artefact of running a whole network in one process: the embedded chain gives each block a
-timestamp one second past its parent's, so after a burst of transactions its clock runs ahead of the wall
-clock. Every party here uses ``max(wall clock, newest block time)`` so that they all agree (on a real network
-the validators' clocks are the wall clock).
+timestamp at least one second past its parent's, so a burst of transactions would push its clock ahead of the
+wall clock, and a key or credential would then look newer than a call placed "now". The demo's chain therefore
+keeps its block clock :data:`CHAIN_CLOCK_LAG` seconds behind the wall clock (a few dozen blocks never catch up
+with it), and every party uses the wall clock, as on a real network.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from eth_account import Account
 
 from node.attest import AttestationEngine, AuditLog, CallRequest, LedgerMechanism, LedgerSnapshot, parse_policy
 from node.chain.embedded import EmbeddedChain
-from node.errors import ConfigError
 from node.cli.shaken import pki_server
+from node.errors import ConfigError
 from node.ledger.client import Action, Ledger, deploy_network
 from node.ledger.records import TNRange
 from node.ledger.roles import Role
@@ -51,6 +52,7 @@ __all__ = ["run_demo", "build_story", "DemoRow", "Story"]
 Out = Callable[[str], None]
 CALLER, CALLEE = "12025550142", "13105550000"
 YEAR = 365 * 24 * 3600
+CHAIN_CLOCK_LAG = 600  # seconds the demo chain's block clock runs behind the wall clock (see above)
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,6 @@ class DemoRow:
     verstat: str
     brand: str
     micros: float
-
-
-class _Clock:
-    def __init__(self, chain: EmbeddedChain) -> None:
-        self.chain = chain
-
-    def __call__(self) -> float:
-        return max(time.time(), float(self.chain.block(self.chain.head()).timestamp))
 
 
 def _governed(ledger: Ledger, governors: list[Any], action: Action) -> None:
@@ -117,8 +111,8 @@ class Story:
 
 def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True) -> Story:
     """Set up the network, the parties and the OSP node (steps 1 to 4 of the demo). Call :meth:`Story.close`."""
-    chain = EmbeddedChain(home / "chain.sqlite")
-    clock = _Clock(chain)
+    chain = EmbeddedChain(home / "chain.sqlite", clock=lambda: time.time() - CHAIN_CLOCK_LAG)
+    clock: Callable[[], float] = time.time
     governors = [Account.create() for _ in range(3)]
     dep = deploy_network(chain, Account.create(), [g.address for g in governors], 2, network="demo")
     ledger = Ledger(chain, dep)
@@ -138,17 +132,18 @@ def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True
 
     did = {name: create_did(w, ledger) for name, w in wallets.items() if name != "osp"}
     now = int(clock())
+    since = now - 2 * CHAIN_CLOCK_LAG  # valid from before the (lagging) chain time they are anchored at
     vetted = enterprise_identity(issuer=did["vetco"], subject=did["acme"], legal_name="Acme Health Inc.",
                                  jurisdiction="US-DE", vetting_level="full", vetting_date="2026-11-01",
-                                 lei="5493001KJTIIGC8Y1R12", valid_from=now - 60, valid_until=now + YEAR,
+                                 lei="5493001KJTIIGC8Y1R12", valid_from=since, valid_until=now + YEAR,
                                  brand_name="Acme Health")
     issue(wallets["vetco"], ledger, did["vetco"], vetted)
     grant = issue(wallets["telone"], ledger, did["telone"], tn_right_to_use(
         issuer=did["telone"], subject=did["acme"], ranges=(TNRange(12025550100, 100),), may_originate=True,
-        may_delegate=True, valid_from=now - 60, valid_until=now + YEAR))
+        may_delegate=True, valid_from=since, valid_until=now + YEAR))
     delegation = issue(wallets["acme"], ledger, did["acme"], tn_delegation(
         issuer=did["acme"], subject=did["callcenter"], parent=grant["id"], ranges=(TNRange(12025550140, 10),),
-        may_originate=True, may_delegate=False, valid_from=now - 60, valid_until=now + YEAR))
+        may_originate=True, may_delegate=False, valid_from=since, valid_until=now + YEAR))
     out("3. wallets and DIDs for everyone; Vet Co vets Acme (brand 'Acme Health'); Tel One grants Acme"
         " +1 202 555 0100-0199; Acme delegates 0140-0149 to its call center")
 

@@ -90,12 +90,12 @@ class Decision:
             out["rcd"] = dict(self.rcd)
         return out
 
-    def audit_record(self) -> dict[str, Any]:
-        return {"origid": self.origid, "decided_at": self.decided_at, "trunk": self.trunk, "orig": self.orig,
-                "dest": json.dumps(list(self.dest)), "attest": self.attest, "mechanism": self.mechanism,
-                "reasons": json.dumps([r.to_json() for r in self.reasons]),
-                "evidence": json.dumps(self.evidence.to_json()) if self.evidence is not None else None,
-                "ledger_position": json.dumps(self.ledger_position) if self.ledger_position else None}
+    def audit_row(self) -> tuple[Any, ...]:
+        """The audit log's columns (:class:`node.attest.audit.AuditRecord`); called by its writer thread."""
+        return (self.origid, self.decided_at, self.trunk, self.orig, json.dumps(list(self.dest)), self.attest,
+                self.mechanism, json.dumps([r.to_json() for r in self.reasons]),
+                json.dumps(self.evidence.to_json()) if self.evidence is not None else None,
+                json.dumps(self.ledger_position) if self.ledger_position else None)
 
 
 class AttestationEngine:
@@ -141,7 +141,7 @@ class AttestationEngine:
         decision = Decision(origid, attest, mechanism, req.trunk, req.orig, req.dest, iat, identity, tuple(reasons),
                             evidence, rcd, now_f, self.position(), time.perf_counter() - started)
         if self.audit is not None:
-            self.audit.append(decision.audit_record())
+            self.audit.append(decision)
         return decision
 
     def _evaluate(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason]

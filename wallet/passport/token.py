@@ -157,10 +157,12 @@ def _reject_constant(name: str) -> Any:
     raise PassportError(f"{name} is not JSON", code="passport.malformed")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+
+
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicates,
-                           parse_constant=_reject_constant)
+        value = _DECODER.decode(data.decode("utf-8"))
     except PassportError:
         raise
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, int digit limit
