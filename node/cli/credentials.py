@@ -50,7 +50,8 @@ def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
     unsigned = vc.enterprise_identity(issuer=issuer, subject=a.subject, legal_name=a.legal_name,
                                       jurisdiction=a.jurisdiction, registration_number=a.registration_number,
                                       lei=a.lei, vetting_level=a.level, vetting_date=a.vetting_date,
-                                      valid_from=vf, valid_until=vu)
+                                      valid_from=vf, valid_until=vu, brand_name=a.brand_name,
+                                      call_reason=a.call_reason, logo=a.logo)
     with open_runtime(s) as rt:
         signed = issue(w, rt.ledger, issuer, unsigned)
     out(signed["id"])
@@ -157,6 +158,9 @@ def register(sub: Any) -> None:
     v.add_argument("--lei", default=None)
     v.add_argument("--level", default="full")
     v.add_argument("--vetting-date", default=time.strftime("%Y-%m-%d"))
+    v.add_argument("--brand-name", default=None, help="the vetted brand an OSP may pass on as RCD nam (RFC 9795)")
+    v.add_argument("--call-reason", default=None, help="the vetted default call reason (crn)")
+    v.add_argument("--logo", default=None, help="an https URL of the vetted logo")
     v.set_defaults(fn=cmd_vet)
 
     tn = sub.add_parser("tn", help="TN right-to-use grants and delegations").add_subparsers(dest="cmd", required=True)

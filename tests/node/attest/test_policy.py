@@ -1,0 +1,68 @@
+"""The TOML trunk policy: defaults, per-trunk overrides, and every refusal naming its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.attest import PolicyError, load_policy, parse_policy
+from node.ledger.records import TNRange
+
+DID = "did:eidln:local:4pNoqb2Nk7wDyPefj7Yv3g"
+
+
+def test_defaults_and_overrides(tmp_path: Path) -> None:
+    f = tmp_path / "policy.toml"
+    f.write_text(f"""
+[defaults]
+freshness = 30
+[trunks.pbx]
+osp_numbers = ["12025550100-12025550199", "12025550300"]
+customers = ["{DID}"]
+mechanisms = ["ledger", "ledger"]
+[trunks.gw]
+gateway = true
+""")
+    p = load_policy(f)
+    pbx = p.trunk("pbx")
+    assert pbx is not None and pbx.freshness == 30 and pbx.future_skew == 5 and pbx.mechanisms == ("ledger",)
+    assert pbx.osp_numbers == (TNRange(12025550100, 100), TNRange(12025550300, 1))
+    assert pbx.assigned(12025550199) and not pbx.assigned(12025550200)
+    assert len(pbx.customers) == 1 and pbx.algorithms == frozenset({"EdDSA", "ES256"})
+    assert p.trunk("gw").gateway and p.trunk("other") is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("doc, where", [
+    ({"trunks": {"a": {"freshness": 0}}}, "trunks.a.freshness"),
+    ({"trunks": {"a": {"freshness": "60"}}}, "trunks.a.freshness"),
+    ({"trunks": {"a": {"future_skew": 61}}}, "trunks.a.future_skew"),
+    ({"trunks": {"a": {"algorithms": ["none"]}}}, "trunks.a.algorithms"),
+    ({"trunks": {"a": {"algorithms": ["HS256", "ES256"]}}}, "trunks.a.algorithms"),
+    ({"trunks": {"a": {"algorithms": []}}}, "trunks.a.algorithms"),
+    ({"trunks": {"a": {"mechanisms": ["lemon-twist"]}}}, "trunks.a.mechanisms"),
+    ({"trunks": {"a": {"osp_numbers": ["12025550199-12025550100"]}}}, "trunks.a.osp_numbers"),
+    ({"trunks": {"a": {"osp_numbers": ["+1 202"]}}}, "trunks.a.osp_numbers"),
+    ({"trunks": {"a": {"customers": ["did:web:example.com"]}}}, "trunks.a.customers"),
+    ({"trunks": {"a": {"gateway": "yes"}}}, "trunks.a.gateway"),
+    ({"trunks": {"a": {"fresh": 60}}}, "unknown key 'fresh'"),
+    ({"defaults": {"osp_numbers": []}}, "unknown key 'osp_numbers'"),
+    ({"trunk": {}}, "unknown top-level table 'trunk'"),
+    ({"trunks": {"a": 1}}, "trunks.a must be a table"),
+])
+def test_refusals_name_the_key(doc: dict[str, object], where: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(doc)
+    assert info.value.code == "policy.invalid" and where in info.value.message
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_policy(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[trunks.a\nfreshness = 1")
+    with pytest.raises(PolicyError, match="not valid TOML"):
+        load_policy(bad)
+    bad.write_text("[trunks.a]\nfreshness = -1\n")
+    with pytest.raises(PolicyError, match=r"bad.toml: trunks.a.freshness"):
+        load_policy(bad)

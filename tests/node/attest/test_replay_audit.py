@@ -1,0 +1,63 @@
+"""The replay cache (window, capacity) and the audit log (group commits, queries, restart)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from node.attest import AuditLog, ReplayCache
+
+
+def test_replay_window_and_capacity() -> None:
+    rc = ReplayCache(capacity=3)
+    assert rc.check_and_add(b"a", now=100, until=160)
+    assert not rc.check_and_add(b"a", now=160, until=220)  # still inside its window
+    assert rc.check_and_add(b"a", now=161, until=221)  # expired: the token would be stale anyway
+    for sig in (b"b", b"c", b"d"):
+        assert rc.check_and_add(sig, now=161, until=221)
+    assert len(rc) == 3 and rc.evicted == 1  # the oldest live entry gave way
+
+
+def test_replay_is_atomic_under_threads() -> None:
+    rc = ReplayCache()
+    wins: list[bool] = []
+    threads = [threading.Thread(target=lambda: wins.append(rc.check_and_add(b"same", now=1, until=9)))
+               for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins.count(True) == 1
+
+
+@dataclass
+class Rec:
+    origid: str
+    orig: str
+    attest: str
+    at: float
+
+    def audit_row(self) -> tuple[Any, ...]:
+        return (self.origid, self.at, "trunk", self.orig, json.dumps(["1310"]), self.attest, None,
+                json.dumps([{"code": "evidence.none"}]), None, None)
+
+
+def test_audit_log_groups_queries_and_survives_reopen(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite")
+    for i in range(1000):
+        log.append(Rec(f"o{i}", f"1202555{i % 3:04d}", "AB"[i % 2], 1000.0 + i))
+    log.append(Rec("o0", "x", "C", 1.0))  # a duplicate origid: ignored, counted
+    assert log.by_origid("o999") == {"origid": "o999", "decided_at": 1999.0, "trunk": "trunk", "orig": "12025550000",
+                                     "dest": ["1310"], "attest": "B", "mechanism": None,
+                                     "reasons": [{"code": "evidence.none"}], "evidence": None, "ledger_position": None}
+    rows = log.query(orig="12025550001", attest="B", since=1500, limit=5)
+    assert len(rows) == 5 and all(r["orig"] == "12025550001" and r["attest"] == "B" for r in rows)
+    assert [r["decided_at"] for r in rows] == sorted((r["decided_at"] for r in rows), reverse=True)
+    assert log.duplicates == 1 and log.by_origid("o0")["attest"] == "A"  # type: ignore[index]
+    log.close()
+    again = AuditLog(tmp_path / "audit.sqlite")
+    assert len(again.query(limit=1000)) == 1000
+    again.close()
