@@ -8,7 +8,9 @@ Order of checks (each failure is one :class:`Reason`, the first one ends the eva
 2. the signature, over the received bytes, with that key;
 3. the credential: ``tnc`` names a TN grant or delegation in the index whose subject is the signer; it covers
    ``orig`` now (listed, active, in validity, every link above it live, the number still held by the grant's
-   holder since the grant: :meth:`node.tnindex.TNIndex.why_not`); every link may originate;
+   holder since the grant: :meth:`node.tnindex.TNIndex.why_not`); every link may originate; the grant's holder
+   is still a TNSP / Resp Org member; no issuer DID up the chain is deactivated (the registry's ``covers`` does
+   not look at issuers);
 4. the enterprise at the root of the chain (the subject of the right-to-use grant) holds a live vetted identity
    (unless the trunk's policy says otherwise), and the trunk's customer list (if any) names the signer or it.
 
@@ -24,6 +26,7 @@ from did_method.document import RELATIONSHIPS
 from did_method.syntax import format_did
 from node.ledger.records import Flags, Kind
 from node.ledger.records import credential_key as _credential_key
+from node.ledger.roles import Role
 from node.tnindex import TNCredential
 from wallet import keys
 from wallet.passport import EnterpriseCall
@@ -36,6 +39,7 @@ __all__ = ["LedgerEvidence", "LedgerMechanism"]
 
 _ASSERTION = dict((name, bit) for bit, name in RELATIONSHIPS)["assertionMethod"]
 _TN_KINDS = (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)
+_HOLDER_ROLES = Role.TNSP | Role.RESP_ORG  # CredentialRegistry.covers: the root holder must still be one
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,12 @@ class LedgerMechanism:
             links = self._links(cred, tn.get)
         if any(not link.flags & Flags.MAY_ORIGINATE for link in links):
             return Reason("tnc.relay_only", call.credential_id)
+        if not snap.roles(links[-1].root_holder) & _HOLDER_ROLES:
+            return Reason("tnc.holder_not_member", links[-1].root_holder)
+        for link in links:  # the registry's covers() does not look at the issuers up the chain; we do
+            issuer = snap.did_state(link.issuer)
+            if issuer is None or issuer.deactivated:
+                return Reason("tnc.issuer_deactivated", format_did(snap.network, link.issuer))
         enterprise = links[-1].subject
         vetting = snap.vetting(enterprise, now)
         if trunk.require_vetted and vetting is None:

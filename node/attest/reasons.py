@@ -45,6 +45,8 @@ REASONS: dict[str, str] = {
     "tnc.not_holder": "The referenced TN credential belongs to someone else, not to the signer.",
     "tnc.not_tn_credential": "The referenced credential is not a TN right-to-use grant or delegation.",
     "tnc.relay_only": "A link of the chain does not allow originating calls (relay only).",
+    "tnc.holder_not_member": "The grant's holder is no longer a TNSP or Resp Org member of the network.",
+    "tnc.issuer_deactivated": "An issuer DID up the chain (the TNSP's, or a delegating party's) is deactivated.",
     "tn.not_in_range": "The calling number is not in the credential's numbers.",
     "tn.revoked": "The credential (or a link above it) is revoked.",
     "tn.suspended": "The credential is suspended.",

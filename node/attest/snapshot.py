@@ -51,6 +51,7 @@ class LedgerSnapshot:
         self.lock = threading.RLock()
         self._dids: dict[bytes, DidState | None] = {}
         self._vetted: dict[bytes, tuple[Vetting, ...]] = {}
+        self._members: dict[str, int] = {}  # lower-case account -> role bits
         self._pos: tuple[int, int] | None = None
         self.tn: TNIndex = TNIndex()
         self.refresh()
@@ -63,6 +64,7 @@ class LedgerSnapshot:
             return False
         tn = self._view.tn_index()
         vetted = self._load_vetted()
+        members = {str(a).lower(): int(r) for a, r in self._view.rows("SELECT account, roles FROM members")}
         with self.lock:
             if self._pos is None or pos < self._pos:
                 self._dids.clear()  # a reorg: forget everything
@@ -70,7 +72,8 @@ class LedgerSnapshot:
                 changed = "SELECT DISTINCT did FROM did_changes WHERE (block, log_index) > (?, ?)"
                 for (ident,) in self._view.rows(changed, self._pos):
                     self._dids.pop(bytes(ident), None)
-            self.tn, self._vetted, self._pos = tn, vetted, (int(pos[0]), int(pos[1]))
+            self.tn, self._vetted, self._members = tn, vetted, members
+            self._pos = (int(pos[0]), int(pos[1]))
         return True
 
     @property
@@ -102,6 +105,10 @@ class LedgerSnapshot:
         with self.lock:
             self._dids[ident] = state
         return state
+
+    def roles(self, account: str) -> int:
+        """The member roles (``node.ledger.roles.Role`` bits) of a ledger account now; 0 if not a member."""
+        return self._members.get(account.lower(), 0)
 
     def vetting(self, ident: bytes, now: int) -> Vetting | None:
         """A live vetted identity of the subject at ``now`` (the newest), or None."""

@@ -224,7 +224,7 @@ def test_never_raises(w: World, text: str) -> None:
 def test_key_rotation_revocation_deactivation_and_status(w: World) -> None:
     rot, gone = w.dids["rotating"], w.dids["gone"]
     before = w.call("rotating", "rotating", orig="12025550171")
-    new = Ed25519Key.generate()
+    new = w.rotated_key = Ed25519Key.generate()
     w.net.ledger.transact(rot.controller, "DIDRegistry", "rotate_key", rot.id, "key-1", "key-2",
                           int(KeyType.ED25519), new.public_key, 3)
     w.net.ledger.transact(gone.controller, "DIDRegistry", "deactivate", gone.id)
@@ -253,3 +253,24 @@ def test_ported_number(w: World) -> None:
 def test_snapshot_refresh_is_incremental(w: World) -> None:
     assert w.snapshot is not None
     assert w.snapshot.refresh() is False  # nothing new since the last sync
+
+
+def test_issuers_up_the_chain_and_the_holder_role(w: World) -> None:
+    """What the registry's covers() leaves to the verifier: issuer DIDs active, the grant's holder a TNSP."""
+    assert attest(w, w.call("unvetted", "unvetted", orig="12025550303"), trunk="lax-trunk").attest == "A"
+    w.net.govern(Action.set_roles(w.net.accounts["tnsp"].address, Role.VETTER))
+    w.sync()
+    d = attest(w, w.call("unvetted", "unvetted", orig="12025550304"), trunk="lax-trunk")
+    assert (d.attest, codes(d)) == ("B", ["tnc.holder_not_member"])
+    w.net.govern(Action.set_roles(w.net.accounts["tnsp"].address, Role.TNSP, "1234"))
+    ent = w.dids["ent"]
+    w.net.ledger.transact(ent.controller, "DIDRegistry", "deactivate", ent.id)
+    w.sync()
+    key2 = w.kid("rotating", "key-2")
+    assert w.rotated_key is not None
+    d = attest(w, w.call("unvetted", "unvetted", orig="12025550305"), trunk="lax-trunk")
+    assert d.attest == "A", codes(d)  # the TNSP is a TNSP again
+    token = enterprise_passport(w.rotated_key, kid=key2, orig="12025550173", dest=["13105550000"], iat=w.now,
+                                credential_id=w.cid("rotating"))
+    d = attest(w, format_identity(token, info=key2, alg="EdDSA", ppt="eidln"))
+    assert (d.attest, codes(d)) == ("B", ["tnc.issuer_deactivated"])

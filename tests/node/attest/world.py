@@ -42,6 +42,7 @@ class World:
     engine: AttestationEngine | None = None
     snapshot: LedgerSnapshot | None = None
     audit: AuditLog | None = None
+    rotated_key: Ed25519Key | None = None  # the rotating DID's key-2, once test_engine rotated it
 
     @property
     def now(self) -> int:
