@@ -158,8 +158,9 @@ def _spell(network: str, ident: bytes) -> str:
     return f"did:{METHOD}:{network}:{b58encode(ident)}"
 
 
+@lru_cache(maxsize=1 << 16)
 def format_did(network: str, ident: bytes) -> str:
-    """The DID string for a network and a 16-byte id."""
+    """The DID string for a network and a 16-byte id (memoized; bad values raise and are not cached)."""
     return str(Did(network, ident))
 
 
@@ -239,10 +240,15 @@ def parse_did_url(text: str) -> DidUrl:
     """Parse a did:eidln DID URL (a bare DID is a DID URL too).
 
     Raises :class:`InvalidDidUrl` (including for a DID part that is not a valid did:eidln DID) or
-    :class:`MethodNotSupported`.
+    :class:`MethodNotSupported`. Successful parses are memoized (a :class:`DidUrl` is immutable).
     """
     if not isinstance(text, str):
         raise TypeError(f"a DID URL is a str, not {type(text).__name__}")
+    return _parse_did_url(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_did_url(text: str) -> DidUrl:
     if len(text) > MAX_DID_URL_LENGTH:
         raise InvalidDidUrl(f"a DID URL is at most {MAX_DID_URL_LENGTH} characters, this one has {len(text)}")
     cut = re.search(r"[/?#]", text)

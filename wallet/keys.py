@@ -17,8 +17,10 @@ Decisions:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 from cryptography.exceptions import InvalidSignature
@@ -186,11 +188,17 @@ def verify(key_type: KeyType | int, public_key: bytes, data: bytes, signature: b
 def _verify_ed25519(public_key: bytes, data: bytes, signature: bytes) -> bool:
     if len(public_key) != 32:
         return False
-    try:
-        nacl.signing.VerifyKey(public_key).verify(data, signature)
+    try:  # the libsodium call VerifyKey.verify makes, without building a VerifyKey per signature
+        nacl.bindings.crypto_sign_open(signature + data, public_key)
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
         return False
     return True
+
+
+@lru_cache(maxsize=4096)
+def _p256_point(public_key: bytes) -> ec.EllipticCurvePublicKey:
+    """The decoded (and on-curve checked) public key, memoized: decompressing a point costs as much as a verify."""
+    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
 
 
 def _verify_p256(public_key: bytes, data: bytes, signature: bytes) -> bool:
@@ -200,8 +208,7 @@ def _verify_p256(public_key: bytes, data: bytes, signature: bytes) -> bool:
     if not (1 <= r < _P256_N and 1 <= s < _P256_N):
         return False
     try:
-        point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
-        point.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+        _p256_point(public_key).verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
     except (InvalidSignature, ValueError):
         return False
     return True

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from did_method.document import RELATIONSHIPS
 from did_method.syntax import format_did
@@ -39,7 +40,8 @@ __all__ = ["LedgerEvidence", "LedgerMechanism"]
 
 _ASSERTION = dict((name, bit) for bit, name in RELATIONSHIPS)["assertionMethod"]
 _TN_KINDS = (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)
-_HOLDER_ROLES = Role.TNSP | Role.RESP_ORG  # CredentialRegistry.covers: the root holder must still be one
+_HOLDER_ROLES = int(Role.TNSP | Role.RESP_ORG)  # CredentialRegistry.covers: the root holder must still be one
+_ORIGINATING = frozenset(f for f in (Flags(v) for v in range(4)) if f & Flags.MAY_ORIGINATE)  # set lookup: no enum &
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,12 @@ class LedgerEvidence:
         return {"signer": self.signer, "enterprise": self.enterprise, "credential": self.credential_id,
                 "chain": ["0x" + c.hex() for c in self.chain], "vettedIdentity": self.vetting,
                 **({"brandName": self.brand_name} if self.brand_name else {})}
+
+
+@lru_cache(maxsize=1 << 14)
+def _key_of(credential_id: str) -> bytes:
+    """The registry key of a credential id (SHA-256), memoized: a signer names the same credential on every call."""
+    return _credential_key(credential_id)
 
 
 class LedgerMechanism:
@@ -89,7 +97,7 @@ class LedgerMechanism:
 
     def _chain(self, call: EnterpriseCall, trunk: TrunkPolicy, now: int, signer: bytes) -> LedgerEvidence | Reason:
         snap = self.snapshot
-        cid = _credential_key(call.credential_id)
+        cid = _key_of(call.credential_id)
         with snap.lock:
             tn = snap.tn
             cred = tn.get(cid)
@@ -104,7 +112,7 @@ class LedgerMechanism:
             if why is not None:
                 return Reason(why, f"{call.credential_id} for {call.orig}")
             links = self._links(cred, tn.get)
-        if any(not link.flags & Flags.MAY_ORIGINATE for link in links):
+        if any(link.flags not in _ORIGINATING for link in links):
             return Reason("tnc.relay_only", call.credential_id)
         if not snap.roles(links[-1].root_holder) & _HOLDER_ROLES:
             return Reason("tnc.holder_not_member", links[-1].root_holder)

@@ -24,6 +24,7 @@ __all__ = ["ShakenSigner", "ATTEST_LEVELS", "canonical_tn"]
 ATTEST_LEVELS = ("A", "B", "C")
 _URL = re.compile(r"https?://[\x21-\x7e]+")
 _ORIGID = re.compile(r"[\x21-\x7e]{1,128}")
+_json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C string encoder json uses
 
 
 def canonical_tn(value: object, what: str = "tn") -> str:
@@ -62,11 +63,12 @@ class ShakenSigner:
             origid = str(uuid.uuid4())
         elif not isinstance(origid, str) or not _ORIGID.fullmatch(origid):
             raise ShakenError(BAD_REQUEST, "origid must be 1 to 128 printable ASCII characters (a UUID)")
-        claims = {"attest": attest, "dest": {"tn": [canonical_tn(d, "dest") for d in dest]}, "iat": iat,
-                  "orig": {"tn": canonical_tn(orig, "orig")}, "origid": origid}
-        # Every value is a checked ASCII string or an int: json.dumps with sorted keys and no whitespace is
-        # exactly canonical_json's output (RFC 8225 §9), without its generic type walk.
-        payload = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode("ascii")
+        dests = ",".join(f'"{canonical_tn(d, "dest")}"' for d in dest)
+        # RFC 8225 §9 canonical form written out: members in sorted order, no whitespace. Numbers are checked
+        # digits/*/#, iat an int, origid printable ASCII escaped by the JSON encoder; a test compares this with
+        # canonical_json for arbitrary inputs.
+        payload = (f'{{"attest":"{attest}","dest":{{"tn":[{dests}]}},"iat":{iat},"orig":{{"tn":'
+                   f'"{canonical_tn(orig, "orig")}"}},"origid":{_json_string(origid)}}}').encode("ascii")
         signing_input = f"{self._head}.{b64url_encode(payload)}"  # type: ignore[attr-defined]
         return f"{signing_input}.{b64url_encode(self.key.sign(signing_input.encode('ascii')))}"
 

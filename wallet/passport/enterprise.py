@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from did_method.errors import DidError
@@ -37,7 +38,7 @@ from wallet.keys import Signer, algorithm_for
 from wallet.passport.errors import PassportError
 from wallet.passport.identity_header import format_identity, parse_identity
 from wallet.passport.tn import canonical_tn
-from wallet.passport.token import Parsed, decode, encode
+from wallet.passport.token import Parsed, decode, decode_header, encode
 
 __all__ = ["PPT", "EnterpriseCall", "sign_call", "enterprise_passport", "parse_call", "canonical_tn"]
 
@@ -109,24 +110,14 @@ def parse_call(identity: str) -> EnterpriseCall:
     if head.compact:
         raise PassportError("an enterprise PASSporT must be sent in full form (its tnc claim cannot be rebuilt "
                             "from the SIP request)", code="passport.bad_header")
-    token = head.token
-    parsed = decode(token)
-    header = parsed.header
-    if header.get("ppt") != PPT or (head.ppt is not None and head.ppt != PPT):
-        raise PassportError(f"ppt is {header.get('ppt')!r}, not {PPT!r}", code="passport.wrong_ppt")
-    if header.get("typ") != "passport":
-        raise PassportError("typ must be 'passport'", code="passport.bad_claims")
-    alg = header.get("alg")
-    if alg not in _ALG_KEY or (head.alg is not None and head.alg != alg):
-        raise PassportError(f"alg {str(alg)[:20]!r} is not EdDSA or ES256 (or differs from the alg parameter)",
+    parsed = decode(head.token, header_of=_header)
+    alg, kid, kid_text = _header_info(head.token.split(".", 1)[0])
+    if head.ppt is not None and head.ppt != PPT:
+        raise PassportError(f"the ppt parameter is {head.ppt[:20]!r}, not {PPT!r}", code="passport.wrong_ppt")
+    if head.alg is not None and head.alg != alg:
+        raise PassportError(f"the alg parameter {head.alg[:20]!r} differs from the token's {alg}",
                             code="passport.alg_not_allowed")
-    extra = set(header) - {"alg", "kid", "ppt", "typ"}
-    if extra:
-        raise PassportError(f"unexpected header members {sorted(extra)[:4]}", code="passport.bad_claims")
-    kid = _kid(header.get("kid"))
-    if kid.fragment is None:
-        raise PassportError("kid names no key (a DID URL needs a #fragment)", code="passport.bad_kid")
-    if head.info != str(kid):
+    if head.info != kid_text:
         raise PassportError("the info parameter differs from the token's kid", code="passport.bad_kid")
     claims = parsed.claims
     unknown = set(claims) - _CLAIMS
@@ -141,10 +132,42 @@ def parse_call(identity: str) -> EnterpriseCall:
     rcd = claims.get("rcd")
     crn = claims.get("crn")
     return EnterpriseCall(
-        parsed=parsed, kid=kid, alg=str(alg), orig=_exact_tn(orig["tn"], "orig.tn"),
+        parsed=parsed, kid=kid, alg=alg, orig=_exact_tn(orig["tn"], "orig.tn"),
         dest=tuple(_exact_tn(d, "dest.tn") for d in _dest_items(dest["tn"])), iat=_iat(claims.get("iat")),
         credential_id=_credential_id(claims.get("tnc")), rcd=_rcd(rcd) if rcd is not None else None,
         crn=_text(crn, "crn") if crn is not None else None, info=head.info)
+
+
+@lru_cache(maxsize=4096)
+def _header_items(segment: str) -> tuple[tuple[str, Any], ...]:
+    """The decoded JOSE header of a segment, memoized: a dialer's header is the same on every call (its alg and
+    kid), so the OSP decodes it once. Failures raise and are not cached; the cache is bounded."""
+    return tuple(decode_header(segment).items())
+
+
+def _header(segment: str) -> dict[str, Any]:
+    return dict(_header_items(segment))
+
+
+@lru_cache(maxsize=4096)
+def _header_info(segment: str) -> tuple[str, DidUrl, str]:
+    """(alg, kid, kid as text) of an enterprise PASSporT header, every header rule checked once per distinct
+    header (memoized like :func:`_header_items`; failures are not cached)."""
+    header = _header(segment)
+    if header.get("ppt") != PPT:
+        raise PassportError(f"ppt is {str(header.get('ppt'))[:20]!r}, not {PPT!r}", code="passport.wrong_ppt")
+    if header.get("typ") != "passport":
+        raise PassportError("typ must be 'passport'", code="passport.bad_claims")
+    alg = header.get("alg")
+    if alg not in _ALG_KEY:
+        raise PassportError(f"alg {str(alg)[:20]!r} is not EdDSA or ES256", code="passport.alg_not_allowed")
+    extra = set(header) - {"alg", "kid", "ppt", "typ"}
+    if extra:
+        raise PassportError(f"unexpected header members {sorted(extra)[:4]}", code="passport.bad_claims")
+    kid = _kid(header.get("kid"))
+    if kid.fragment is None:
+        raise PassportError("kid names no key (a DID URL needs a #fragment)", code="passport.bad_kid")
+    return str(alg), kid, str(kid)
 
 
 def _kid(value: object) -> DidUrl:

@@ -20,6 +20,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,8 +184,12 @@ def decode_header(segment: str) -> dict[str, Any]:
     return header
 
 
-def decode(token: str, *, max_len: int = MAX_TOKEN_LENGTH) -> Parsed:
-    """Split and decode a compact-form PASSporT without verifying it. Raises only :class:`PassportError`."""
+def decode(token: str, *, max_len: int = MAX_TOKEN_LENGTH,
+           header_of: Callable[[str], dict[str, Any]] = decode_header) -> Parsed:
+    """Split and decode a compact-form PASSporT without verifying it. Raises only :class:`PassportError`.
+
+    ``header_of`` decodes the header segment (default :func:`decode_header`); a caller that sees the same signer's
+    header on every call may pass a memoized one that returns a fresh dict of the same result."""
     if not isinstance(token, str):
         raise TypeError(f"token must be str, not {type(token).__name__}")
     if len(token) > max_len:
@@ -193,7 +198,7 @@ def decode(token: str, *, max_len: int = MAX_TOKEN_LENGTH) -> Parsed:
     if len(parts) != 3 or not all(parts):
         raise PassportError("a PASSporT is three non-empty dot-separated segments", code="passport.malformed")
     header_segment, claims_segment, signature_segment = parts
-    header = decode_header(header_segment)
+    header = header_of(header_segment)
     claims = _json_object(b64url_decode(claims_segment), "claims")
     signature = b64url_decode(signature_segment)
     if len(signature) != _SIGNATURE_LENGTH:

@@ -14,6 +14,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from did_method.resolver import Resolver
 from node.api import create_app
@@ -146,3 +148,23 @@ def test_through_uvicorn(server: str, w: World) -> None:
         assert c.get(f"/v1/audit/{d['origid']}").json()["mechanism"] == "ledger"
         r = c.post("/v1/attest", content=b"{", headers={"content-type": "application/json"})
         assert r.status_code == 400 and r.json()["code"] == "attest.bad_request"
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+                     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12), kids, max_size=4),
+                     max_leaves=12)
+_headers = st.fixed_dictionaries({}, optional={
+    "From": st.text(max_size=60) | st.just("<sip:+12025550142@x>"), "To": st.text(max_size=60) | _json,
+    "P-Asserted-Identity": st.text(max_size=60), "Date": st.text(max_size=40) | _json,
+    "Identity": st.text(max_size=200) | st.lists(st.text(max_size=100), max_size=3) | _json})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(_json, st.fixed_dictionaries({"trunk": st.text(max_size=70) | _json, "headers": _headers | _json})))
+def test_random_bodies_never_500(client: TestClient, doc: Any) -> None:
+    r = client.post("/v1/attest", content=json.dumps(doc), headers={"content-type": "application/json"})
+    assert r.status_code in (200, 400), (r.status_code, r.text)
+    if r.status_code == 400:
+        assert r.headers["content-type"] == "application/problem+json" and "code" in r.json()
+    else:
+        assert r.json()["attest"] in ("A", "B", "C")

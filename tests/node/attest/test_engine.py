@@ -74,6 +74,18 @@ def test_delegated_call_center_gets_a(w: World) -> None:
     assert d.elapsed < 1.0
 
 
+def test_p256_call_center_signs_es256(w: World) -> None:
+    assert w.p256 is not None
+    header = sign_call(w.p256, kid=w.p256_kid, orig="12025550191", dest=["13105550000"], iat=w.now,
+                       credential_id=w.cid("p256"))
+    assert ";alg=ES256;ppt=eidln" in header
+    d = attest(w, header)
+    assert (d.attest, codes(d)) == ("A", ["ledger.verified"])
+    d = attest(w, sign_call(w.p256, kid=w.p256_kid, orig="12025550192", dest=["13105550000"], iat=w.now,
+                            credential_id=w.cid("p256")), trunk="strict-trunk")  # ES256-only trunk
+    assert d.attest == "A"
+
+
 def test_enterprise_itself_gets_a_and_same_call_without_evidence_gets_b(w: World) -> None:
     assert attest(w, w.call("ent", "grant", orig="12025550199")).attest == "A"
     d = attest(w, orig="12025550199")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from did_method import KeyType, self_certifying_id
 from node.attest import AttestationEngine, AuditLog, LedgerMechanism, LedgerSnapshot, parse_policy
 from node.chain.embedded import EmbeddedChain
 from node.ledger.client import Action
@@ -42,7 +43,9 @@ class World:
     engine: AttestationEngine | None = None
     snapshot: LedgerSnapshot | None = None
     audit: AuditLog | None = None
-    rotated_key: Ed25519Key | None = None  # the rotating DID's key-2, once test_engine rotated it
+    rotated_key: Ed25519Key | None = None
+    p256: P256Key | None = None  # the P-256 call center's key and its DID URL
+    p256_kid: str = ""  # the rotating DID's key-2, once test_engine rotated it
 
     @property
     def now(self) -> int:
@@ -77,6 +80,10 @@ def build(tmp: Path) -> World:
     dids = {"tnsp": net.did(tnsp_a), "vetter": net.did(vetter_a)}
     for name in ("ent", "cc", "relay", "unvetted", "rotating", "gone"):
         dids[name] = net.did(net.onboarded(name, tnsp_a))
+    p256 = P256Key.generate()  # a call center whose DID key is P-256: it signs ES256 enterprise PASSporTs
+    p256_acct = net.onboarded("p256", tnsp_a)
+    p256_id = self_certifying_id(KeyType.P256, p256.public_key)
+    net.ledger.transact(p256_acct, "DIDRegistry", "create", p256_id, "key-1", int(KeyType.P256), p256.public_key, 3)
     t, v, e = dids["tnsp"], dids["vetter"], dids["ent"]
     creds: dict[str, Anchor] = {}
     creds["vet"] = net.anchor(v, net.anchor_for(Kind.ENTERPRISE_IDENTITY, v, e))
@@ -89,12 +96,16 @@ def build(tmp: Path) -> World:
                              ("gone", TNRange(12025550180, 10), Flags.MAY_ORIGINATE)):
         creds[name] = net.anchor(e, net.anchor_for(Kind.TN_DELEGATION, e, dids[name], tns=(tns,), parent=g,
                                                    flags=flags))
+    creds["p256"] = net.anchor(e, net.anchor_for(Kind.TN_DELEGATION, e, Did(p256_id, dids["cc"].key, p256_acct),
+                                                 tns=(TNRange(12025550190, 10),), parent=g, flags=Flags.MAY_ORIGINATE))
     creds["unvetted"] = net.anchor(t, net.anchor_for(Kind.TN_RIGHT_TO_USE, t, dids["unvetted"],
                                                      tns=(TNRange(12025550300, 10),), flags=BOTH))
     store = Store(tmp / "index.sqlite")
     Follower(net.backend, store, net.ledger.deployment).sync()
     osp_key = P256Key.generate()
     w = World(net, tmp / "index.sqlite", store, dids, creds, osp_key)
+    w.p256 = p256
+    w.p256_kid = f"{net.did_str(Did(p256_id, dids['cc'].key, p256_acct))}#key-1"
     w.clock[0] = net.backend.block(net.backend.head()).timestamp + 100  # keys older than the window
     w.snapshot = LedgerSnapshot(w.index, network=net.ledger.deployment.network,
                                 chain_id=net.ledger.deployment.chain_id)

@@ -1,0 +1,51 @@
+"""The OSP's SHAKEN signer: canonical bytes (RFC 8225 §9) for any accepted input, the RFC 8588 shape."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from did_method import KeyType
+from node.shaken import ShakenError, ShakenSigner
+from wallet.keys import P256Key
+from wallet.passport import b64url_decode, canonical_json, decode, verify_signature
+
+KEY = P256Key.generate()
+SIGNER = ShakenSigner(KEY, "https://cert.example.org/passport.cer")
+TN = st.text(alphabet="0123456789*#", min_size=1, max_size=15)
+
+
+@given(st.sampled_from("ABC"), TN, st.lists(TN, min_size=1, max_size=4), st.integers(1, 2**40),
+       st.text(alphabet=[chr(c) for c in range(0x21, 0x7F)], min_size=1, max_size=60))
+def test_payload_is_canonical_json(attest: str, orig: str, dest: list[str], iat: int, origid: str) -> None:
+    token = SIGNER.passport(attest=attest, orig=orig, dest=dest, iat=iat, origid=origid)
+    p = decode(token)
+    claims = {"attest": attest, "dest": {"tn": dest}, "iat": iat, "orig": {"tn": orig}, "origid": origid}
+    assert p.claims == claims
+    assert b64url_decode(token.split(".")[1]) == canonical_json(claims)
+    assert verify_signature(p, KeyType.P256, KEY.public_key)
+
+
+def test_rfc8588_example_bytes() -> None:
+    token = SIGNER.passport(attest="A", orig="12155550121", dest=["12155550131"], iat=1443208345,
+                            origid="123e4567-e89b-12d3-a456-426655440000")
+    h, c, _ = token.split(".")
+    assert b64url_decode(h) == (b'{"alg":"ES256","ppt":"shaken","typ":"passport",'
+                                b'"x5u":"https://cert.example.org/passport.cer"}')
+    assert b64url_decode(c) == (b'{"attest":"A","dest":{"tn":["12155550131"]},"iat":1443208345,'
+                                b'"orig":{"tn":"12155550121"},"origid":"123e4567-e89b-12d3-a456-426655440000"}')
+    assert SIGNER.identity(attest="A", orig="+1 215 555 0121", dest=["12155550131"], iat=1, origid="x").endswith(
+        ";info=<https://cert.example.org/passport.cer>;alg=ES256;ppt=shaken")
+
+
+@pytest.mark.parametrize("kw", [{"attest": "D"}, {"orig": "alice"}, {"dest": []}, {"dest": "12155550131"},
+                                {"iat": 0}, {"iat": True}, {"origid": ""}, {"origid": "é"}, {"origid": "a b"}])
+def test_bad_requests(kw: dict[str, object]) -> None:
+    args: dict[str, object] = {"attest": "A", "orig": "12155550121", "dest": ["12155550131"], "iat": 1,
+                               "origid": "x", **kw}
+    with pytest.raises(ShakenError) as info:
+        SIGNER.passport(**args)  # type: ignore[arg-type]
+    assert info.value.code == "shaken.bad_request"
+    with pytest.raises(ShakenError):
+        ShakenSigner(KEY, "ftp://x")
