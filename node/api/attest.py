@@ -20,13 +20,13 @@ lists decisions newest first (traceback by calling number and time).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from node.api import strictjson
 from node.api.ledger import PROBLEM
 from node.api.metrics import Metrics
 from node.attest import AttestationEngine, AuditLog, CallRequest, SipInputError
@@ -43,20 +43,11 @@ def _problem(status: int, detail: str, instance: str, *, code: str) -> JSONRespo
                          "code": code, "detail": detail, "instance": instance}, status_code=status, media_type=PROBLEM)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"member {k[:40]!r} appears twice")
-        out[k] = v
-    return out
-
-
 def parse_attest_body(raw: bytes) -> CallRequest:
     """The JSON body as a :class:`CallRequest`; :class:`SipInputError` (``attest.bad_request`` / ``sip.*``)."""
     try:
-        body = json.loads(raw, object_pairs_hook=_no_duplicates)
-    except (ValueError, RecursionError) as exc:
+        body = strictjson.loads(raw)
+    except ValueError as exc:
         raise SipInputError(f"the body is not JSON: {str(exc)[:120]}", code="attest.bad_request") from None
     if not isinstance(body, dict) or set(body) - {"trunk", "headers"}:
         raise SipInputError("the body must be {\"trunk\": …, \"headers\": {…}}", code="attest.bad_request")

@@ -34,7 +34,6 @@ Decisions:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from node.api import strictjson
 from node.api.metrics import Metrics
 from node.shaken.errors import ShakenError
 from node.shaken.sign import ATTEST_LEVELS, ShakenSigner, canonical_tn
@@ -133,19 +133,6 @@ def _content_type_ok(ctype: str | None) -> bool:
     return base == JSON and all(p.replace(" ", "") in ("charset=utf-8", "charset=\"utf-8\"") for p in params if p)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 async def _json_body(request: Request, root: str) -> dict[str, Any]:
     """The request's ``root`` object, after the Accept / Content-Type / Content-Length / JSON checks."""
     accept = request.headers.get("accept")
@@ -164,12 +151,10 @@ async def _json_body(request: Request, root: str) -> dict[str, Any]:
     if not raw.strip():
         raise ServiceException("SVC4000")
     try:
-        doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        doc = strictjson.loads(raw)
     except UnicodeDecodeError:
         raise ServiceException("SVC4006", "not UTF-8") from None
-    except RecursionError:
-        raise ServiceException("SVC4006", "nested too deeply") from None
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError, as are the hooks' refusals
+    except ValueError as exc:  # bad JSON, a duplicate key, NaN, nesting too deep (node.api.strictjson)
         raise ServiceException("SVC4006", str(exc)) from None
     if not isinstance(doc, dict):
         raise ServiceException("SVC4006", "the body is not a JSON object")

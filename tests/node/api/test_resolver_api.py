@@ -3,16 +3,12 @@ through a real uvicorn server."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
 
@@ -26,6 +22,7 @@ from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store
 from tests.netkit import Net
+from tests.serving import served
 
 
 @pytest.fixture(scope="module")
@@ -118,18 +115,8 @@ def test_openapi_served(client: TestClient) -> None:
 
 @pytest.fixture
 def server(world: dict[str, Any]) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(world["app"], host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(timeout=10)
+    with served(world["app"]) as url:
+        yield url
 
 
 def test_real_http_server(server: str, world: dict[str, Any]) -> None:

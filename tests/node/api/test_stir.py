@@ -4,9 +4,7 @@ verifier's verdicts, and one round trip through a real uvicorn server."""
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -25,6 +22,7 @@ from node.api.metrics import Metrics
 from node.api.stir import EXCEPTIONS, MAX_BODY, add_stir
 from node.shaken.pki import TestPKI, generate_test_pki
 from node.shaken.sign import ShakenSigner
+from tests.serving import served
 from wallet.keys import P256Key
 from wallet.passport import b64url_decode, canonical_json, decode, parse_identity, verify_signature
 
@@ -334,22 +332,12 @@ def server(pki: TestPKI, signer: ShakenSigner) -> Iterator[str]:
     from node.sync.store import Store
 
     verifier = _verifier(pki)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     with tempfile.TemporaryDirectory() as tmp:
         Store(Path(tmp) / "index.sqlite").close()
         app = create_app(Resolver(IndexHistory(Path(tmp) / "index.sqlite"), network="local", chain_id=1337),
                          signer=signer, verifier=verifier, metrics=Metrics())
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        t = threading.Thread(target=srv.run, daemon=True)
-        t.start()
-        deadline = time.monotonic() + 10
-        while not srv.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-        srv.should_exit = True
-        t.join(timeout=10)
+        with served(app) as url:
+            yield url
     verifier.fetcher.close()
 
 
