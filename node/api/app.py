@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 
 from did_method.errors import DidError, RepresentationNotSupported
 from did_method.resolver import Resolver
+from node.api import schemas
 from node.api.attest import attest_router
 from node.api.ledger import IndexView, ledger_router
 from node.api.metrics import Metrics
@@ -74,6 +75,18 @@ def _problem(err: DidError, instance: str) -> dict[str, Any]:
     return err.to_problem(instance)
 
 
+def _add_components(app: FastAPI) -> None:
+    """Put the shared schemas the hand-parsed routes refer to (``#/components/schemas/...``) into the spec."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = build()
+        spec.setdefault("components", {}).setdefault("schemas", {}).update(schemas.COMPONENTS)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: ShakenSigner | None = None,
                verifier: StiVerifier | None = None, metrics: Metrics | None = None,
                engine: AttestationEngine | None = None, audit: AuditLog | None = None) -> FastAPI:
@@ -100,6 +113,7 @@ def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: Sh
         add_stir(app, signer=signer, verifier=verifier, metrics=metrics)
     if engine is not None:
         app.include_router(attest_router(engine, audit=audit, metrics=metrics))
+    _add_components(app)
 
     @app.get("/1.0/identifiers/{identifier:path}", summary="Resolve a did:eidln DID")
     def resolve(identifier: str, request: Request, versionId: str | None = None,  # noqa: N803 - spec names

@@ -26,7 +26,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from node.api import strictjson
+from node.api import schemas, strictjson
 from node.api.ledger import PROBLEM
 from node.api.metrics import Metrics
 from node.attest import AttestationEngine, AuditLog, CallRequest, SipInputError
@@ -81,8 +81,7 @@ def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None,
     r = APIRouter()
 
     @r.post("/v1/attest", summary="Decide A / B / C for one call and sign the OSP's SHAKEN PASSporT",
-            responses={400: {"description": "not a call"}, 413: {"description": "body too large"},
-                       415: {"description": "not JSON"}})
+            response_model=None, openapi_extra=schemas.ATTEST)
     async def attest(request: Request) -> JSONResponse:
         started = time.perf_counter()
         instance = str(request.url.path)

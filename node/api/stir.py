@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from node.api import strictjson
+from node.api import schemas, strictjson
 from node.api.metrics import Metrics
 from node.shaken.errors import ShakenError
 from node.shaken.sign import ATTEST_LEVELS, ShakenSigner, canonical_tn
@@ -294,7 +294,8 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
             metrics.verified(verstat, reasoncode, time.perf_counter() - started)
 
     if signer is not None:
-        @r.post("/signing", summary="ATIS-1000082 signing: a SHAKEN Identity header", response_model=None)
+        @r.post("/signing", summary="ATIS-1000082 signing: a SHAKEN Identity header", response_model=None,
+                openapi_extra=schemas.SIGNING)
         async def signing(request: Request) -> JSONResponse:
             started = time.perf_counter()
             try:
@@ -312,7 +313,7 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
 
     if verifier is not None:
         @r.post("/verification", summary="ATIS-1000082 verification: verstat of an Identity header",
-                response_model=None)
+                response_model=None, openapi_extra=schemas.VERIFICATION)
         async def verification(request: Request) -> JSONResponse:
             started = time.perf_counter()
             try:
