@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from node.sync.didhistory import IndexHistory
 from node.sync.indexview import IndexView
 from node.tnindex import TNIndex
 
-__all__ = ["LedgerSnapshot", "Vetting"]
+__all__ = ["LedgerSnapshot", "Vetting", "UNKNOWN_CACHE"]
+
+UNKNOWN_CACHE = 10_000  # DIDs remembered as unknown (a bounded negative cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,8 @@ class LedgerSnapshot:
         self._history = IndexHistory(index_path)
         self._resolver = Resolver(self._history, network=network, chain_id=chain_id)
         self.lock = threading.RLock()
-        self._dids: dict[bytes, DidState | None] = {}
+        self._dids: dict[bytes, DidState] = {}
+        self._unknown: OrderedDict[bytes, None] = OrderedDict()
         self._vetted: dict[bytes, tuple[Vetting, ...]] = {}
         self._members: dict[str, int] = {}  # lower-case account -> role bits
         self._pos: tuple[int, int] | None = None
@@ -68,10 +72,12 @@ class LedgerSnapshot:
         with self.lock:
             if self._pos is None or pos < self._pos:
                 self._dids.clear()  # a reorg: forget everything
+                self._unknown.clear()
             else:
                 changed = "SELECT DISTINCT did FROM did_changes WHERE (block, log_index) > (?, ?)"
                 for (ident,) in self._view.rows(changed, self._pos):
                     self._dids.pop(bytes(ident), None)
+                    self._unknown.pop(bytes(ident), None)
             self.tn, self._vetted, self._members = tn, vetted, members
             self._pos = (int(pos[0]), int(pos[1]))
         return True
@@ -95,15 +101,24 @@ class LedgerSnapshot:
         return {k: tuple(v) for k, v in out.items()}
 
     def did_state(self, ident: bytes) -> DidState | None:
-        """The current state of a DID (``deactivated`` included), or None if the ledger does not know it."""
-        try:
-            return self._dids[ident]
-        except KeyError:
-            pass
+        """The current state of a DID (``deactivated`` included), or None if the ledger does not know it.
+
+        Known DIDs are cached until they change (their number is bounded by the ledger). Unknown ones are
+        remembered in a bounded negative cache: a caller can name any number of DIDs that do not exist."""
+        state = self._dids.get(ident)
+        if state is not None:
+            return state
+        if ident in self._unknown:
+            return None
         res = self._resolver.resolve(format_did(self.network, ident))
-        state = res.state if res.state is not None or res.error is None else None
+        state = res.state
         with self.lock:
-            self._dids[ident] = state
+            if state is not None:
+                self._dids[ident] = state
+            else:
+                self._unknown[ident] = None
+                if len(self._unknown) > UNKNOWN_CACHE:
+                    self._unknown.popitem(last=False)
         return state
 
     def roles(self, account: str) -> int:

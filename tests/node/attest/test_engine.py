@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from did_method import KeyType, self_certifying_id
 from did_method.syntax import format_did
-from node.attest import CallRequest, Decision
+from node.attest import CallRequest, Decision, parse_policy
 from node.ledger.client import Action
 from node.ledger.roles import Role
 from wallet.keys import Ed25519Key, P256Key
@@ -100,6 +100,22 @@ def test_trunks_unknown_gateway_and_osp_numbers(w: World) -> None:
     d = attest(w, orig="12025559042")
     assert (d.attest, d.mechanism, codes(d)) == ("A", "osp-numbers", ["osp.assigned_number"])
     check_shaken(w, d)
+
+
+def test_trunk_mechanisms_and_customers(w: World) -> None:
+    d = attest(w, w.call("cc", "cc", iat=w.now - 8), trunk="osp-only")
+    assert (d.attest, codes(d)) == ("B", ["mechanism.not_allowed"])
+    assert w.engine is not None
+    policy = w.engine.policy
+    stranger = "did:eidln:local:4pNoqb2Nk7wDyPefj7Yv3g"
+    w.engine.policy = parse_policy({"trunks": {"cc-trunk": {"customers": [stranger]}}})
+    try:
+        d = attest(w, w.call("cc", "cc", iat=w.now - 9))
+        assert (d.attest, codes(d)) == ("B", ["trunk.not_customer"])
+        w.engine.policy = parse_policy({"trunks": {"cc-trunk": {"customers": [w.net.did_str(w.dids["ent"])]}}})
+        assert attest(w, w.call("cc", "cc", iat=w.now - 10)).attest == "A"  # the enterprise is the customer
+    finally:
+        w.engine.policy = policy
 
 
 def test_window_edges(w: World) -> None:
@@ -286,3 +302,21 @@ def test_issuers_up_the_chain_and_the_holder_role(w: World) -> None:
                                 credential_id=w.cid("rotating"))
     d = attest(w, format_identity(token, info=key2, alg="EdDSA", ppt="eidln"))
     assert (d.attest, codes(d)) == ("B", ["tnc.issuer_deactivated"])
+
+
+def test_unknown_did_becomes_known_after_sync(w: World) -> None:
+    """The negative cache forgets a DID as soon as the ledger has it."""
+    late = Ed25519Key.generate()
+    ident = self_certifying_id(KeyType.ED25519, late.public_key)
+    kid = format_did(w.net.ledger.deployment.network, ident) + "#key-1"
+
+    def call() -> str:
+        token = enterprise_passport(late, kid=kid, orig="12025550142", dest=["13105550000"], iat=w.now,
+                                    credential_id=w.cid("cc"))
+        return format_identity(token, info=kid, alg="EdDSA", ppt="eidln")
+
+    assert codes(attest(w, call())) == ["did.not_found"]
+    acct = w.net.onboarded("late", w.net.accounts["tnsp"])
+    w.net.ledger.transact(acct, "DIDRegistry", "create", ident, "key-1", int(KeyType.ED25519), late.public_key, 3)
+    w.sync()
+    assert codes(attest(w, call())) == ["tnc.not_holder"]  # known now; the credential is the call center's

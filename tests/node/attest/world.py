@@ -27,6 +27,7 @@ POLICY = {
         "strict-trunk": {"mechanisms": ["ledger"], "algorithms": ["ES256"]},
         "gw": {"gateway": True},
         "lax-trunk": {"require_vetted": False},
+        "osp-only": {"mechanisms": ["osp-numbers"]},
     },
 }
 
