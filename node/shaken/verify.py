@@ -148,6 +148,14 @@ class Verification:
             out["origid"] = self.origid
         return out
 
+    def sip_reason(self) -> str | None:
+        """The RFC 9410 ``Reason`` header value a proxy adds when it lets a failed call continue
+        (``STIR;cause=438;text="Invalid Identity Header"``), or None when verification passed."""
+        if self.reasoncode is None or self.verstat == VERSTAT_PASSED:
+            return None
+        text = (self.reasontext or "").replace("\\", "").replace('"', "")
+        return f'STIR;cause={self.reasoncode};text="{text}"'
+
 
 class _Fail(Exception):
     """Internal: stop with outcome ``code``; ``detail`` refines the sentence."""

@@ -380,3 +380,11 @@ def test_verify_never_raises(identity: str | None, suffix: str, orig: str | None
         value = identity if identity is None else identity + suffix
         v = verifier.verify(value, orig=orig, dest=[orig] if orig else None, time=time)
         assert v.code in CODES and v.code != "vs.error" and v.verstat in (VERSTAT_NONE, VERSTAT_FAILED)
+
+
+def test_rfc9410_reason_header() -> None:
+    from node.shaken.verify import VERSTAT_NONE, VERSTAT_PASSED, Verification
+
+    failed = Verification(VERSTAT_NONE, 438, "Invalid Identity Header", "Payload is corrupt.", "vs.bad_payload")
+    assert failed.sip_reason() == 'STIR;cause=438;text="Invalid Identity Header"'
+    assert Verification(VERSTAT_PASSED, None, None, None, "vs.passed").sip_reason() is None
