@@ -12,7 +12,8 @@ appended through a queue. Decision rules:
 * otherwise **B**: the OSP knows its customer but not its right to the number.
 
 The OSP's own SHAKEN PASSporT gets ``iat`` = the SIP Date when that is within the trunk's freshness window of
-now, else now; ``origid`` is a fresh UUID that keys the audit record.
+now, else now; ``origid`` is a fresh UUID that keys the audit record; vetted rich call data (``rcd``) rides in it
+as an RFC 9795 claim, so a terminating carrier can show the enterprise's vetted name.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ class AttestationEngine:
         window = trunk.freshness if trunk is not None else self.policy.defaults.freshness
         iat = req.date if req.date is not None and abs(req.date - now) <= window else now
         origid = self._origid()
-        identity = self.signer.identity(attest=attest, orig=req.orig, dest=req.dest, iat=iat, origid=origid)
+        identity = self.signer.identity(attest=attest, orig=req.orig, dest=req.dest, iat=iat, origid=origid, rcd=rcd)
         decision = Decision(origid, attest, mechanism, req.trunk, req.orig, req.dest, iat, identity, tuple(reasons),
                             evidence, rcd, now_f, self.position(), time.perf_counter() - started)
         if self.audit is not None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from wallet.keys import P256Key
 from wallet.passport import PassportError, b64url_encode, canonical_json
@@ -51,8 +53,9 @@ class ShakenSigner:
         object.__setattr__(self, "_head", b64url_encode(canonical_json(header)))  # the same for every call
 
     def passport(self, *, attest: str, orig: str, dest: list[str] | tuple[str, ...], iat: int,
-                 origid: str | None = None) -> str:
-        """The compact JWS. ``origid`` defaults to a fresh UUID (RFC 8588 §4: opaque, unique per call)."""
+                 origid: str | None = None, rcd: Mapping[str, Any] | None = None) -> str:
+        """The compact JWS. ``origid`` defaults to a fresh UUID (RFC 8588 §4: opaque, unique per call). ``rcd``
+        adds RFC 9795 rich call data (``{"nam": …}``) as a claim of the SHAKEN PASSporT (ATIS-1000094 style)."""
         if attest not in ATTEST_LEVELS:
             raise ShakenError(BAD_REQUEST, f"attest must be A, B or C, not {str(attest)[:10]!r}")
         if isinstance(iat, bool) or not isinstance(iat, int) or iat <= 0:
@@ -67,13 +70,21 @@ class ShakenSigner:
         # RFC 8225 §9 canonical form written out: members in sorted order, no whitespace. Numbers are checked
         # digits/*/#, iat an int, origid printable ASCII escaped by the JSON encoder; a test compares this with
         # canonical_json for arbitrary inputs.
+        extra = ""
+        if rcd is not None:  # "rcd" sorts after "origid"
+            if not isinstance(rcd, Mapping) or not isinstance(rcd.get("nam"), str):
+                raise ShakenError(BAD_REQUEST, "rcd must be an object with a nam string (RFC 9795)")
+            try:
+                extra = f',"rcd":{canonical_json(dict(rcd)).decode("utf-8")}'
+            except PassportError as exc:
+                raise ShakenError(BAD_REQUEST, f"rcd: {exc.message}") from None
         payload = (f'{{"attest":"{attest}","dest":{{"tn":[{dests}]}},"iat":{iat},"orig":{{"tn":'
-                   f'"{canonical_tn(orig, "orig")}"}},"origid":{_json_string(origid)}}}').encode("ascii")
+                   f'"{canonical_tn(orig, "orig")}"}},"origid":{_json_string(origid)}{extra}}}').encode()
         signing_input = f"{self._head}.{b64url_encode(payload)}"  # type: ignore[attr-defined]
         return f"{signing_input}.{b64url_encode(self.key.sign(signing_input.encode('ascii')))}"
 
     def identity(self, *, attest: str, orig: str, dest: list[str] | tuple[str, ...], iat: int,
-                 origid: str | None = None) -> str:
+                 origid: str | None = None, rcd: Mapping[str, Any] | None = None) -> str:
         """The SIP Identity header value (RFC 8588 §6 / ATIS-1000074 §5.3.1, full form)."""
-        token = self.passport(attest=attest, orig=orig, dest=dest, iat=iat, origid=origid)
+        token = self.passport(attest=attest, orig=orig, dest=dest, iat=iat, origid=origid, rcd=rcd)
         return f"{token};info=<{self.x5u}>;alg=ES256;ppt=shaken"  # format_identity's strict form, built directly

@@ -16,7 +16,9 @@ from node.ledger.client import Action
 from node.ledger.roles import Role
 from wallet.keys import Ed25519Key, P256Key
 from wallet.passport import (
+    b64url_decode,
     b64url_encode,
+    canonical_json,
     decode,
     enterprise_passport,
     format_identity,
@@ -57,8 +59,10 @@ def check_shaken(w: World, d: Decision) -> dict[str, object]:
     p = decode(token)
     assert verify_signature(p, KeyType.P256, w.osp_key.public_key)
     assert p.header == {"alg": "ES256", "ppt": "shaken", "typ": "passport", "x5u": OSP_INFO}
-    assert p.claims == {"attest": d.attest, "dest": {"tn": list(d.dest)}, "iat": d.iat, "orig": {"tn": d.orig},
-                        "origid": d.origid}
+    want = {"attest": d.attest, "dest": {"tn": list(d.dest)}, "iat": d.iat, "orig": {"tn": d.orig},
+            "origid": d.origid, **({"rcd": dict(d.rcd)} if d.rcd is not None else {})}
+    assert p.claims == want
+    assert b64url_decode(token.split(".")[1]) == canonical_json(want)
     return p.claims
 
 

@@ -49,3 +49,14 @@ def test_bad_requests(kw: dict[str, object]) -> None:
     assert info.value.code == "shaken.bad_request"
     with pytest.raises(ShakenError):
         ShakenSigner(KEY, "ftp://x")
+
+
+def test_rcd_rides_in_the_shaken_passport() -> None:
+    rcd = {"nam": "Acme Health — Billing", "apn": "12025550100"}
+    token = SIGNER.passport(attest="A", orig="12155550121", dest=["12155550131"], iat=7, origid="o", rcd=rcd)
+    claims = {"attest": "A", "dest": {"tn": ["12155550131"]}, "iat": 7, "orig": {"tn": "12155550121"},
+              "origid": "o", "rcd": rcd}
+    assert b64url_decode(token.split(".")[1]) == canonical_json(claims)
+    for bad in ({}, {"nam": 1}, {"nam": "x", "n": float("nan")}):
+        with pytest.raises(ShakenError):
+            SIGNER.passport(attest="A", orig="1", dest=["2"], iat=7, rcd=bad)
