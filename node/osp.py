@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +119,6 @@ class OspServices:
 def build_services(s: Settings, *, network: str, chain_id: int, wallet: Callable[[], Wallet],
                    clock: Callable[[], float] | None = None) -> OspServices:
     """The services the settings enable (see the module docstring); ``wallet`` opens the node's wallet."""
-    import time
-
     now = clock or time.time
     svc = OspServices(Metrics())
     if (s.sti_key is None) != (s.sti_x5u is None):

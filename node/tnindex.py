@@ -326,6 +326,12 @@ class TNIndex:
 
     def why_not(self, cred_id: bytes, tn: int, now: int) -> str | None:
         """The first rule the credential fails for ``tn`` at ``now`` (a ``tn.*`` code), or None if it covers."""
+        found = self.covering_chain(cred_id, tn, now)
+        return found if isinstance(found, str) else None
+
+    def covering_chain(self, cred_id: bytes, tn: int, now: int) -> Chain | str:
+        """The credential's live chain (leaf first) if it covers ``tn`` at ``now``, else the first rule it fails
+        (a ``tn.*`` code, as :meth:`why_not`). One walk up the chain serves both answers."""
         c = self._creds.get(cred_id)
         if c is None:
             return UNKNOWN
@@ -339,12 +345,13 @@ class TNIndex:
             return EXPIRED
         if now < c.valid_from:
             return NOT_YET_VALID
-        if self._live_links(c, now) is None:
+        links = self._live_links(c, now)
+        if links is None:
             return PARENT_NOT_LIVE
         held = self.holder_of(tn)
         if held is None or held[0] != c.root_holder or held[1] > c.root_since:
             return PORTED
-        return None
+        return Chain(c, links)
 
     def _live_links(self, leaf: TNCredential, now: int) -> tuple[TNCredential, ...] | None:
         links = [leaf]

@@ -12,6 +12,7 @@ never updated or deleted by the node (retention is an operator's job: ``DELETE â
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -22,6 +23,8 @@ from typing import Any, Protocol
 from node.errors import StoreError
 
 __all__ = ["AuditLog", "AuditRecord"]
+
+log = logging.getLogger("eidln.audit")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -55,12 +58,16 @@ class AuditLog:
         self._read = threading.Lock()
         self._queue: queue.Queue[AuditRecord | None] = queue.Queue()  # None: stop
         self.duplicates = 0
+        self.failed = 0  # decisions a write error lost (logged; visible to metrics and tests)
+        self._closed = False
         self.group_delay = group_delay
         self._writer = threading.Thread(target=self._run, name="eidln-audit", daemon=True)
         self._writer.start()
 
     def append(self, record: AuditRecord) -> None:
         """Queue one decision; the writer thread calls its ``audit_row()``."""
+        if self._closed:
+            raise StoreError("the audit log is closed")
         self._queue.put(record)
 
     def _run(self) -> None:
@@ -80,18 +87,31 @@ class AuditLog:
                     stop = True
                 else:
                     batch.append(nxt)
-            if batch:
-                rows = [r.audit_row() for r in batch]
-                with self._read:
-                    before = self._db.total_changes
-                    self._db.execute("BEGIN")
-                    self._db.executemany(_INSERT, rows)
-                    self._db.execute("COMMIT")
-                    self.duplicates += len(rows) - (self._db.total_changes - before)
-            for _ in range(len(batch) + (1 if stop else 0)):
-                self._queue.task_done()
+            try:
+                if batch:
+                    self._write(batch)
+            except (sqlite3.Error, ValueError, TypeError):  # disk full, I/O error, a bad row: never wedge flush()
+                self.failed += len(batch)
+                log.exception("audit log: %d decision(s) not written", len(batch))
+            finally:
+                for _ in range(len(batch) + (1 if stop else 0)):
+                    self._queue.task_done()
             if stop:
                 return
+
+    def _write(self, batch: list[AuditRecord]) -> None:
+        rows = [r.audit_row() for r in batch]
+        with self._read:
+            before = self._db.total_changes
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany(_INSERT, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self.duplicates += len(rows) - (self._db.total_changes - before)
 
     def flush(self) -> None:
         """Wait until everything appended so far is committed."""
@@ -128,6 +148,7 @@ class AuditLog:
         return self._rows(where, tuple(params), max(1, min(limit, 1000)))
 
     def close(self) -> None:
+        self._closed = True
         if self._writer.is_alive():
             self._queue.put(None)
             self._writer.join()

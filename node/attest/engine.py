@@ -58,6 +58,7 @@ class Mechanism(Protocol):
     certificate and central-database adapters plug in here)."""
 
     name: str
+    verified: str  # the reason code of a decision this mechanism proved (e.g. ``ledger.verified``)
 
     def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int) -> Evidence | Reason: ...
 
@@ -162,7 +163,7 @@ class AttestationEngine:
 
     def _evaluate(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason]
                   ) -> tuple[str, str | None, Evidence | None, Mapping[str, Any] | None]:
-        if "osp-numbers" in trunk.mechanisms and trunk.assigned(int(req.orig)):
+        if "osp-numbers" in trunk.mechanisms and req.orig.isdigit() and trunk.assigned(int(req.orig)):
             reasons.append(Reason("osp.assigned_number", req.orig))
             return "A", "osp-numbers", None, None
         if not req.identities:
@@ -173,8 +174,7 @@ class AttestationEngine:
                 reasons.append(outcome)
                 continue
             call, mech, evidence = outcome
-            reasons.append(Reason("ledger.verified", call.credential_id) if mech == "ledger" else Reason(
-                "evidence.none", mech))
+            reasons.append(Reason(self.mechanisms[mech].verified, call.credential_id))
             rcd = self._rcd(call, evidence, reasons)
             return "A", mech, evidence, rcd
         return "B", None, None, None

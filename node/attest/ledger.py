@@ -8,7 +8,7 @@ Order of checks (each failure is one :class:`Reason`, the first one ends the eva
 2. the signature, over the received bytes, with that key;
 3. the credential: ``tnc`` names a TN grant or delegation in the index whose subject is the signer; it covers
    ``orig`` now (listed, active, in validity, every link above it live, the number still held by the grant's
-   holder since the grant: :meth:`node.tnindex.TNIndex.why_not`); every link may originate; the grant's holder
+   holder since the grant: :meth:`node.tnindex.TNIndex.covering_chain`); every link may originate; the grant's holder
    is still a TNSP / Resp Org member; no issuer DID up the chain is deactivated (the registry's ``covers`` does
    not look at issuers);
 4. the enterprise at the root of the chain (the subject of the right-to-use grant) holds a live vetted identity
@@ -19,7 +19,6 @@ Nothing here reads the network or the clock: ``now`` comes from the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,7 +27,6 @@ from did_method.syntax import format_did
 from node.ledger.records import Flags, Kind
 from node.ledger.records import credential_key as _credential_key
 from node.ledger.roles import Role
-from node.tnindex import TNCredential
 from wallet import keys
 from wallet.passport import EnterpriseCall
 
@@ -67,6 +65,7 @@ def _key_of(credential_id: str) -> bytes:
 
 class LedgerMechanism:
     name = "ledger"
+    verified = "ledger.verified"
 
     def __init__(self, snapshot: LedgerSnapshot) -> None:
         self.snapshot = snapshot
@@ -108,10 +107,12 @@ class LedgerMechanism:
             if cred.subject != signer:
                 return Reason("tnc.not_holder", f"{call.credential_id} belongs to "
                                                 f"{format_did(snap.network, cred.subject)}")
-            why = tn.why_not(cid, int(call.orig), now)
-            if why is not None:
-                return Reason(why, f"{call.credential_id} for {call.orig}")
-            links = self._links(cred, tn.get)
+            if not call.orig.isdigit():  # "*67", "#31#": feature codes, never on the ledger
+                return Reason("tn.not_in_range", f"{call.orig} is not an E.164 number")
+            found = tn.covering_chain(cid, int(call.orig), now)
+            if isinstance(found, str):
+                return Reason(found, f"{call.credential_id} for {call.orig}")
+            links = found.links
         if any(link.flags not in _ORIGINATING for link in links):
             return Reason("tnc.relay_only", call.credential_id)
         if not snap.roles(links[-1].root_holder) & _HOLDER_ROLES:
@@ -129,13 +130,3 @@ class LedgerMechanism:
         return LedgerEvidence(str(call.kid), format_did(snap.network, enterprise), tuple(c.id for c in links),
                               call.credential_id, vetting.credential_id if vetting else None,
                               vetting.brand_name if vetting else None)
-
-    @staticmethod
-    def _links(leaf: TNCredential, get: Callable[[bytes], TNCredential | None]) -> tuple[TNCredential, ...]:
-        """The chain leaf → root (``why_not`` has already proven every link present and live)."""
-        out = [leaf]
-        while not out[-1].is_root:
-            up = get(out[-1].parent)
-            assert up is not None
-            out.append(up)
-        return tuple(out)

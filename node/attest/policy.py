@@ -90,8 +90,8 @@ def _strings(where: str, value: Any) -> list[str]:
 def _numbers(where: str, value: Any) -> tuple[TNRange, ...]:
     out = []
     for item in _strings(where, value):
-        first, _, last = item.partition("-")
-        if not first.isdigit() or (last and (not last.isdigit() or len(last) != len(first) or int(last) < int(first))):
+        first, dash, last = item.partition("-")
+        if not first.isdigit() or (dash and (not last.isdigit() or len(last) != len(first) or int(last) < int(first))):
             raise PolicyError(f"{where}: {item!r} is not a number or a range like 12025550100-12025550199")
         out.append(TNRange(int(first), int(last or first) - int(first) + 1))
     return canonical_ranges(out)

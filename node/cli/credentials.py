@@ -43,6 +43,13 @@ def _ranges(a: argparse.Namespace) -> tuple[TNRange, ...]:
     return (TNRange(_e164(a.start), a.count),)
 
 
+def _issue_and_print(s: Settings, w: Wallet, issuer: str, unsigned: dict[str, Any], out: Out) -> int:
+    with open_runtime(s) as rt:
+        signed = issue(w, rt.ledger, issuer, unsigned)
+    out(signed["id"])
+    return 0
+
+
 def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
     w = _open_wallet(s)
     issuer = _issuer(w, a.as_did)
@@ -52,10 +59,7 @@ def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
                                       lei=a.lei, vetting_level=a.level, vetting_date=a.vetting_date,
                                       valid_from=vf, valid_until=vu, brand_name=a.brand_name,
                                       call_reason=a.call_reason, logo=a.logo)
-    with open_runtime(s) as rt:
-        signed = issue(w, rt.ledger, issuer, unsigned)
-    out(signed["id"])
-    return 0
+    return _issue_and_print(s, w, issuer, unsigned, out)
 
 
 def cmd_grant(s: Settings, a: argparse.Namespace, out: Out) -> int:
@@ -65,10 +69,7 @@ def cmd_grant(s: Settings, a: argparse.Namespace, out: Out) -> int:
     unsigned = vc.tn_right_to_use(issuer=issuer, subject=a.subject, ranges=_ranges(a),
                                   may_originate=not a.relay_only, may_delegate=not a.no_delegate,
                                   valid_from=vf, valid_until=vu)
-    with open_runtime(s) as rt:
-        signed = issue(w, rt.ledger, issuer, unsigned)
-    out(signed["id"])
-    return 0
+    return _issue_and_print(s, w, issuer, unsigned, out)
 
 
 def cmd_delegate(s: Settings, a: argparse.Namespace, out: Out) -> int:

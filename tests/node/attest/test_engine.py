@@ -223,6 +223,17 @@ def sign_unknown(w: World) -> str:
                      credential_id=f"urn:uuid:{secrets.token_hex(8)}")
 
 
+def test_feature_code_caller_is_b_not_an_engine_error(w: World) -> None:
+    """``*67`` is a valid SHAKEN TN string but no ledger number: a reason, never the engine's error path."""
+    token = sign_call(w.signer("cc"), kid=w.kid("cc"), orig="*67", dest=["13105550000"], iat=w.now,
+                      credential_id=w.cid("cc"))
+    d = attest(w, token)
+    assert (d.attest, codes(d)) == ("B", ["tn.not_in_range"])
+    d = attest(w, orig="#31#")
+    assert (d.attest, codes(d)) == ("B", ["evidence.none"])
+    check_shaken(w, d)
+
+
 def test_orig_and_dest_must_match_the_call(w: World) -> None:
     assert codes(attest(w, w.call("cc", "cc"), orig="12025550143")) == ["ppt.orig_mismatch"]
     assert codes(attest(w, w.call("cc", "cc"), dest="13105559999")) == ["ppt.dest_mismatch"]

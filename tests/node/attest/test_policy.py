@@ -43,6 +43,7 @@ gateway = true
     ({"trunks": {"a": {"mechanisms": ["lemon-twist"]}}}, "trunks.a.mechanisms"),
     ({"trunks": {"a": {"osp_numbers": ["12025550199-12025550100"]}}}, "trunks.a.osp_numbers"),
     ({"trunks": {"a": {"osp_numbers": ["+1 202"]}}}, "trunks.a.osp_numbers"),
+    ({"trunks": {"a": {"osp_numbers": ["12025550100-"]}}}, "trunks.a.osp_numbers"),
     ({"trunks": {"a": {"customers": ["did:web:example.com"]}}}, "trunks.a.customers"),
     ({"trunks": {"a": {"gateway": "yes"}}}, "trunks.a.gateway"),
     ({"trunks": {"a": {"fresh": 60}}}, "unknown key 'fresh'"),

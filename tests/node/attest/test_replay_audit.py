@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from node.attest import AuditLog, ReplayCache
+from node.errors import StoreError
 
 
 def test_replay_window_and_capacity() -> None:
@@ -61,3 +64,20 @@ def test_audit_log_groups_queries_and_survives_reopen(tmp_path: Path) -> None:
     again = AuditLog(tmp_path / "audit.sqlite")
     assert len(again.query(limit=1000)) == 1000
     again.close()
+
+
+class Broken(Rec):
+    def audit_row(self) -> tuple[Any, ...]:
+        return ("only", "three", "values")  # the INSERT wants ten: sqlite3.ProgrammingError
+
+
+def test_a_failed_write_never_wedges_flush_and_close_refuses_appends(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log.append(Broken("x", "1", "A", 1.0))
+    log.flush()  # returns: the failure is counted and logged, the queue drained
+    assert log.failed == 1
+    log.append(Rec("ok", "1", "B", 2.0))
+    assert log.by_origid("ok") is not None and log.by_origid("x") is None
+    log.close()
+    with pytest.raises(StoreError):
+        log.append(Rec("late", "1", "B", 3.0))
