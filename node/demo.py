@@ -150,6 +150,7 @@ def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True
     follower = Follower(chain, Store(home / "index.sqlite"), dep)
     follower.sync()
     snapshot = LedgerSnapshot(home / "index.sqlite", network=dep.network, chain_id=dep.chain_id)
+    snapshot.refresh(confirmed_at=clock())  # the follower has just caught up with the (in-process) chain
     pki = generate_test_pki(spc="5678", out_dir=home / "pki", now=datetime.fromtimestamp(clock(), UTC))
     server = pki_server(home / "pki", port=0)
     threading.Thread(target=server.serve_forever, daemon=True, name="demo-x5u").start()
@@ -158,7 +159,7 @@ def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True
     policy = parse_policy({"trunks": {"acme-trunk": {"customers": [did["acme"], did["callcenter"]]}}})
     log = AuditLog(home / "audit.sqlite")
     engine = AttestationEngine(policy=policy, signer=ShakenSigner(sp_key, x5u), mechanisms=[LedgerMechanism(snapshot)],
-                               audit=log if audit else None, clock=clock, position=lambda: snapshot.position)
+                               audit=log if audit else None, clock=clock, snapshot=snapshot)
     verifier = StiVerifier(roots=[pki.root_cert], fetcher=CertFetcher(allow_insecure=True, clock=clock), clock=clock)
     out(f"4. the OSP node syncs its ledger copy; its STI certificate (TNAuthList SPC 5678) is served at {x5u}")
     return Story(chain, ledger, wallets, did, grant, delegation, follower, snapshot, engine, log, verifier, x5u,
@@ -196,7 +197,7 @@ def _run(out: Out, home: Path, *, keep: bool) -> list[DemoRow]:
         call("a number Acme did not delegate", signed_call("12025550150"), "12025550150")
         set_status(story.wallets["acme"], story.ledger, story.delegation["id"], "revoke")
         story.follower.sync()
-        story.snapshot.refresh()
+        story.snapshot.refresh(confirmed_at=clock())
         out("5. calls: the call center's dialer signs; the OSP attests; the terminating side verifies."
             " Then Acme revokes the delegation, and the OSP's node syncs")
         call("after Acme revoked the delegation", signed_call())

@@ -15,6 +15,7 @@ __all__ = [
     "ChainError",
     "ChainUnavailable",
     "ChainIdMismatch",
+    "ChainRefused",
     "ChainRevert",
     "LedgerRuleError",
     "TransactionFailed",
@@ -65,6 +66,15 @@ class ChainUnavailable(ChainError):
 
 class ChainIdMismatch(ChainError):
     code = "chain.id_mismatch"
+
+
+class ChainRefused(ChainError):
+    """The chain behind the configured URL is not the one the node's index was built from (replaced: another
+    genesis or deployment block; rewound: it lost blocks the node had synced; or reorganised deeper than the node
+    accepts). The node refuses to follow it and keeps its index: codes ``chain.replaced``, ``chain.rewound``,
+    ``chain.reorg_too_deep``."""
+
+    code = "chain.replaced"
 
 
 class ChainRevert(ChainError):

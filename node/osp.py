@@ -8,17 +8,16 @@ attestation engine with its ledger snapshot and audit log, and the metrics.
   ``EIDLN_CRLS`` adds CRLs; ``EIDLN_X5U_INSECURE=1`` lets the x5u fetcher use http and private addresses (labs only).
 * ``EIDLN_POLICY`` (plus the STI signer) enables ``POST /v1/attest`` and the ``/v1/audit`` queries.
 
-A refresher thread keeps the ledger snapshot up to date with the node's index (every ``EIDLN_SYNC_INTERVAL``);
-the call path itself never waits for it.
+The ledger snapshot is refreshed by the node's sync service after every cycle that reached the chain's head
+(:mod:`node.server` wires it); the call path itself never waits for it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -30,6 +29,7 @@ from node.settings import Settings
 from node.shaken.sign import ShakenSigner
 from node.shaken.verify import StiVerifier
 from node.shaken.x5u import CertFetcher
+from node.sync.indexview import IndexView
 from wallet.keys import P256Key
 from wallet.keystore import Wallet
 
@@ -85,29 +85,8 @@ class OspServices:
     engine: AttestationEngine | None = None
     audit: AuditLog | None = None
     snapshot: LedgerSnapshot | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start_refresh(self, interval: float) -> None:
-        """Keep the snapshot current from a background thread (off the call path)."""
-        if self.snapshot is None or self._thread is not None:
-            return
-        snapshot = self.snapshot
-
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    snapshot.refresh()
-                except Exception:  # a transient SQLite error: keep serving the last snapshot, try again
-                    log.exception("ledger snapshot refresh failed")
-
-        self._thread = threading.Thread(target=loop, daemon=True, name="eidln-snapshot")
-        self._thread.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
         if self.audit is not None:
             self.audit.close()
         if self.snapshot is not None:
@@ -117,8 +96,9 @@ class OspServices:
 
 
 def build_services(s: Settings, *, network: str, chain_id: int, wallet: Callable[[], Wallet],
-                   clock: Callable[[], float] | None = None) -> OspServices:
-    """The services the settings enable (see the module docstring); ``wallet`` opens the node's wallet."""
+                   clock: Callable[[], float] | None = None, view: IndexView | None = None) -> OspServices:
+    """The services the settings enable (see the module docstring); ``wallet`` opens the node's wallet, ``view`` is
+    the node's one :class:`IndexView` (shared with the REST ledger views)."""
     now = clock or time.time
     svc = OspServices(Metrics())
     if (s.sti_key is None) != (s.sti_x5u is None):
@@ -136,9 +116,9 @@ def build_services(s: Settings, *, network: str, chain_id: int, wallet: Callable
         if svc.signer is None:
             raise ConfigError("EIDLN_POLICY needs EIDLN_STI_KEY and EIDLN_STI_X5U: the OSP signs what it attests")
         policy = load_policy(s.policy_file)
-        svc.snapshot = LedgerSnapshot(s.index_file, network=network, chain_id=chain_id)
+        svc.snapshot = LedgerSnapshot(s.index_file, network=network, chain_id=chain_id, view=view)
         svc.audit = AuditLog(s.audit_path)
         snapshot = svc.snapshot
         svc.engine = AttestationEngine(policy=policy, signer=svc.signer, mechanisms=[LedgerMechanism(snapshot)],
-                                       audit=svc.audit, clock=now, position=lambda: snapshot.position)
+                                       audit=svc.audit, clock=now, snapshot=snapshot)
     return svc

@@ -49,7 +49,9 @@ def open_backend(settings: Settings) -> Iterator[ChainBackend]:
         backend: ChainBackend
         if settings.embedded:
             from node.chain.embedded import EmbeddedChain
+            from wallet.strictjson import restore_recursion_limit
 
+            restore_recursion_limit()  # importing py-evm raised it
             settings.home.mkdir(parents=True, exist_ok=True)
             stack.enter_context(_exclusive(settings.home / "chain.lock"))
             backend = EmbeddedChain(settings.chain_file, chain_id=settings.chain_id)
@@ -78,7 +80,7 @@ class Runtime:
 
     def follower(self) -> Follower:
         return Follower(self.backend, self.store, self.deployment, confirmations=self.settings.confirmations,
-                        batch_blocks=self.settings.sync_batch)
+                        batch_blocks=self.settings.sync_batch, max_reorg_depth=self.settings.max_reorg_depth)
 
     def close(self) -> None:
         if self._store is not None:

@@ -6,6 +6,7 @@ listed in ``docs/configuration.md``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -45,6 +46,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
@@ -74,6 +77,7 @@ class Settings:
     chain: str = "embedded"  # "embedded" or an http(s) JSON-RPC URL
     chain_id: int = 1337
     confirmations: int = 0
+    max_reorg_depth: int = 0  # blocks of an ingested reorganisation the node replays; 0: refuse any (final chains)
     sync_batch: int = 500
     sync_interval: float = 1.0
     rpc_timeout: float = 10.0
@@ -92,6 +96,11 @@ class Settings:
     crl_file: Path | None = None  # PEM file of CRLs the verification service checks
     x5u_insecure: bool = False  # development only: x5u over http and to loopback / private addresses
     audit_file: Path | None = None  # default <home>/audit.sqlite
+    max_body: int = 64 * 1024  # bytes of one HTTP request body
+    body_timeout: float = 10.0  # seconds without body data before a 408
+    header_timeout: float = 10.0  # seconds for a request's line and headers before the connection is closed
+    max_connections: int = 1024  # HTTP connections plus requests in flight; 503 beyond
+    ready_max_age: float = 15.0  # /readyz: the ledger copy must have been confirmed current within this
 
     def __repr__(self) -> str:  # never print the passphrase
         secret = ("passphrase", "wallet_passphrase", "backup_passphrase")
@@ -140,14 +149,17 @@ class Settings:
         pfile = env.get("EIDLN_PASSPHRASE_FILE")
         if passphrase is None and pfile:
             try:
-                passphrase = Path(pfile).read_text().rstrip("\n")
+                passphrase = Path(pfile).read_bytes().decode("utf-8").rstrip("\n")
             except OSError as exc:
                 raise ConfigError(f"cannot read EIDLN_PASSPHRASE_FILE {pfile}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise ConfigError(f"EIDLN_PASSPHRASE_FILE {pfile} is not UTF-8 text") from None
         return cls(
             home=Path(env.get("EIDLN_HOME", ".eidln") or ".eidln"),
             chain=chain,
             chain_id=_int(env, "EIDLN_CHAIN_ID", 1337, 1),
             confirmations=_int(env, "EIDLN_CONFIRMATIONS", 0),
+            max_reorg_depth=_int(env, "EIDLN_MAX_REORG_DEPTH", 0),
             sync_batch=_int(env, "EIDLN_SYNC_BATCH", 500, 1),
             sync_interval=_float(env, "EIDLN_SYNC_INTERVAL", 1.0),
             rpc_timeout=_float(env, "EIDLN_RPC_TIMEOUT", 10.0),
@@ -166,4 +178,9 @@ class Settings:
             crl_file=_path(env, "EIDLN_CRLS"),
             x5u_insecure=_flag(env, "EIDLN_X5U_INSECURE"),
             audit_file=_path(env, "EIDLN_AUDIT"),
+            max_body=_int(env, "EIDLN_MAX_BODY", 64 * 1024, 1024),
+            body_timeout=_float(env, "EIDLN_BODY_TIMEOUT", 10.0),
+            header_timeout=_float(env, "EIDLN_HEADER_TIMEOUT", 10.0),
+            max_connections=_int(env, "EIDLN_MAX_CONNECTIONS", 1024, 1),
+            ready_max_age=_float(env, "EIDLN_READY_MAX_AGE", 15.0),
         )

@@ -31,8 +31,14 @@ their product. Revoked credentials leave the segments (revocation is final) but 
 Records are immutable :class:`TNCredential` tuples (their ranges packed into 16 bytes each); a status change
 replaces the record, so a :class:`Chain` handed out earlier never changes under its holder.
 
-Not thread-safe: one writer (the sync follower) and readers must share a lock. After a reorg the sync store
-rebuilds its tables by replay; rebuild this index with :func:`build_from_store` too.
+**Versions, not locks.** A reader never sees a half-applied update: the writer never changes an index that
+readers may hold. It calls :meth:`TNIndex.fork`, applies a batch of events to the fork and publishes the fork
+(one reference assignment); readers that took the old version keep a complete, consistent one. The fork shares
+structure copy-on-write: the record, holding and segment tables are cut into chunks (256 shards of each dict,
+the segment chunks of :mod:`node.tnsegments`), and a write copies only the chunks it touches. So a batch costs the
+chunks it changes, not a copy of a ten-million-credential index. An index that nobody else holds may still be
+changed in place (building, tests). After a reorg the sync store rebuilds its tables by replay; rebuild this
+index with :func:`build_from_store` too.
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ _KINDS = {int(k): k for k in (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)}
 _FLAGS = {v: Flags(v) for v in range(4)}
 _STATUSES = {int(s): s for s in (Status.ACTIVE, Status.REVOKED, Status.SUSPENDED)}
 _SPAN = struct.Struct("<qq")  # one range as (start, end), end exclusive
+_SHARDS = 256  # dict shards per table: a write copies 1/256 of a table, a read costs one list index more
+_ALL = frozenset(range(_SHARDS))
 
 
 class TNCredential(NamedTuple):
@@ -150,12 +158,39 @@ def _pack(ranges: Iterable[TNRange | tuple[int, int]]) -> bytes:
 class TNIndex:
     """Credentials, holdings and the segment index over their ranges. See the module notice for the rules."""
 
+    __slots__ = ("_creds", "_segments", "_blocks", "_numbers", "_interned", "_count", "_own")
+
     def __init__(self) -> None:
-        self._creds: dict[bytes, TNCredential] = {}
+        # each table is _SHARDS dicts: credentials by id[0], blocks by (tn // 1000) % _SHARDS, numbers by tn % _SHARDS
+        self._creds: list[dict[bytes, TNCredential]] = [{} for _ in range(_SHARDS)]
         self._segments = Segments()
-        self._blocks: dict[int, tuple[str, int]] = {}  # tn // 1000 -> (holder, since)
-        self._numbers: dict[int, tuple[str, int]] = {}  # tn -> (holder, since), overrides the block
-        self._interned: dict[Any, Any] = {}  # shared holder strings and DID ids
+        self._blocks: list[dict[int, tuple[str, int]]] = [{} for _ in range(_SHARDS)]  # tn // 1000 -> (holder, since)
+        self._numbers: list[dict[int, tuple[str, int]]] = [{} for _ in range(_SHARDS)]  # tn -> holder, over the block
+        self._interned: dict[Any, Any] = {}  # shared holder strings and DID ids (written by the writer only)
+        self._count = 0
+        # the shards only this instance references, per table: ("c", i), ("b", i), ("n", i)
+        self._own: set[tuple[str, int]] = {(t, i) for t in "cbn" for i in _ALL}
+
+    def fork(self) -> TNIndex:
+        """A new version with the same content, sharing structure copy-on-write (see the module notice). Change the
+        fork and publish it; this instance stays as it is for the readers that hold it."""
+        new = TNIndex.__new__(TNIndex)
+        new._creds, new._blocks, new._numbers = list(self._creds), list(self._blocks), list(self._numbers)
+        new._segments = self._segments.fork()
+        new._interned = self._interned
+        new._count = self._count
+        new._own = set()
+        self._own = set()  # shared now: a later write to this instance copies too
+        return new
+
+    def _writable(self, table: str, shards: list[dict[Any, Any]], i: int) -> dict[Any, Any]:
+        if (table, i) not in self._own:
+            shards[i] = dict(shards[i])
+            self._own.add((table, i))
+        return shards[i]
+
+    def _put_cred(self, c: TNCredential) -> None:
+        self._writable("c", self._creds, c.id[0])[c.id] = c
 
     # -------------------------------------------------------------- building
 
@@ -170,16 +205,17 @@ class TNIndex:
 
     def _load(self, credentials: Iterable[TNCredential], blocks: Iterable[tuple[int, str, int]],
               numbers: Iterable[tuple[int, str, int]]) -> None:
-        if self._creds or len(self._segments):
+        if self._count or len(self._segments):
             raise ValueError("bulk loading needs an empty index")
         collecting = gc.isenabled()
         gc.disable()  # millions of new tuples and no cycles among them: the cyclic GC would only slow this down
         try:
             intervals: list[tuple[int, int, bytes]] = []
             for c in credentials:
-                if c.id in self._creds:
+                if c.id in self:
                     raise StoreError(f"duplicate credential 0x{c.id.hex()}", code="store.inconsistent")
-                self._creds[c.id] = c
+                self._put_cred(c)
+                self._count += 1
                 if c.status is not Status.REVOKED:
                     intervals.extend((s, e, c.id) for s, e in c.spans())
             self._segments = Segments.bulk(intervals)
@@ -199,9 +235,10 @@ class TNIndex:
         """Insert one anchored credential (a CredentialAnchored event); O(log n + segments its ranges span)."""
         c = self._record(cred_id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, root_holder,
                          root_since, ranges, status)
-        if c.id in self._creds:
+        if c.id in self:
             raise StoreError(f"duplicate credential 0x{c.id.hex()}", code="store.inconsistent")
-        self._creds[c.id] = c
+        self._put_cred(c)
+        self._count += 1
         if c.status is not Status.REVOKED:
             for s, e in c.spans():
                 self._segments.add(s, e, c.id)
@@ -218,7 +255,7 @@ class TNIndex:
         root = parent == ROOT_PARENT
         if root != (kind == Kind.TN_RIGHT_TO_USE) or root != (depth == 0) or not 0 <= depth <= MAX_DEPTH:
             raise ValueError(f"kind {kind} at depth {depth} {'without' if root else 'with'} a parent")
-        up = None if root else self._creds.get(parent)
+        up = None if root else self.get(parent)
         parent = ROOT_PARENT if root else up.id if up is not None else bytes(parent)
         intern = self._interned.setdefault
         return TNCredential(bytes(cred_id), _KINDS[kind], intern(bytes(issuer), bytes(issuer)),
@@ -227,7 +264,7 @@ class TNIndex:
 
     def set_status(self, cred_id: bytes, status: int) -> TNCredential:
         """Record a StatusChanged event. Revocation is final: the credential leaves the segments."""
-        old = self._creds.get(cred_id)
+        old = self.get(cred_id)
         if old is None:
             raise StoreError(f"status change for unknown credential 0x{cred_id.hex()}", code="store.inconsistent")
         if status not in _STATUSES:
@@ -235,7 +272,7 @@ class TNIndex:
         if old.status is Status.REVOKED and status != Status.REVOKED:
             raise StoreError(f"credential 0x{cred_id.hex()} is revoked for good", code="store.inconsistent")
         new = old._replace(status=_STATUSES[status])
-        self._creds[old.id] = new
+        self._put_cred(new)
         if new.status is Status.REVOKED and old.status is not Status.REVOKED:
             for s, e in old.spans():
                 self._segments.remove(s, e, old.id)
@@ -243,11 +280,11 @@ class TNIndex:
 
     def set_holder_block(self, block: int, holder: str, since: int) -> None:
         """The thousand-block ``block`` (= tn // 1000) is held by ``holder`` since holding epoch ``since``."""
-        self._blocks[block] = (self._holder(holder), since)
+        self._writable("b", self._blocks, block % _SHARDS)[block] = (self._holder(holder), since)
 
     def set_holder_number(self, tn: int, holder: str, since: int) -> None:
         """One number held on its own (toll-free, or ported), overriding its block."""
-        self._numbers[tn] = (self._holder(holder), since)
+        self._writable("n", self._numbers, tn % _SHARDS)[tn] = (self._holder(holder), since)
 
     def apply_event(self, ev: Mapping[str, Any]) -> None:
         """Apply one accepted contract event, as :func:`node.sync.apply.apply_event` gets it; others are ignored."""
@@ -261,7 +298,8 @@ class TNIndex:
         elif key == ("NumberAuthority", "NumbersPorted"):
             start, count = a["start"], a["count"]
             numbers = range(start, start + count)
-            if start % BLOCK == 0 and count % BLOCK == 0 and not any(tn in self._numbers for tn in numbers):
+            whole = start % BLOCK == 0 and count % BLOCK == 0
+            if whole and not any(tn in self._numbers[tn % _SHARDS] for tn in numbers):
                 for i in range(count // BLOCK):  # the contract moved whole blocks
                     self.set_holder_block(start // BLOCK + i, a["to_holder"], a["epoch"])
             else:
@@ -273,7 +311,7 @@ class TNIndex:
                 parent=_unhex(a["parent"]), flags=a["flags"], depth=a["depth"], valid_from=a["valid_from"],
                 valid_until=a["valid_until"], root_holder=a["root_holder"], root_since=a["root_since"],
                 ranges=[(r["start"], r["count"]) for r in a["tns"]])
-        elif key == ("CredentialRegistry", "StatusChanged") and _unhex(a["id"]) in self._creds:
+        elif key == ("CredentialRegistry", "StatusChanged") and _unhex(a["id"]) in self:
             self.set_status(_unhex(a["id"]), a["new_status"])
 
     def _holder(self, holder: str) -> str:
@@ -283,16 +321,17 @@ class TNIndex:
     # -------------------------------------------------------------- reads
 
     def __len__(self) -> int:
-        return len(self._creds)
+        return self._count
 
     def __contains__(self, cred_id: object) -> bool:
-        return cred_id in self._creds
+        return isinstance(cred_id, bytes) and len(cred_id) > 0 and cred_id in self._creds[cred_id[0]]
 
     def get(self, cred_id: bytes) -> TNCredential | None:
-        return self._creds.get(cred_id)
+        return self._creds[cred_id[0]].get(cred_id) if cred_id else None
 
     def credentials(self) -> Iterator[TNCredential]:
-        return iter(self._creds.values())
+        for shard in self._creds:
+            yield from shard.values()
 
     @property
     def segment_count(self) -> int:
@@ -300,8 +339,15 @@ class TNIndex:
 
     def holder_of(self, tn: int) -> tuple[str, int] | None:
         """(holder, since) of a number now: its own entry if it has one, else its block's; None if nobody."""
-        held = self._numbers.get(tn)
-        return held if held is not None else self._blocks.get(tn // BLOCK)
+        held = self._numbers[tn % _SHARDS].get(tn)
+        if held is not None:
+            return held
+        block = tn // BLOCK
+        return self._blocks[block % _SHARDS].get(block)
+
+    def single_numbers(self) -> set[int]:
+        """The numbers held on their own (toll-free, ported) rather than through their thousand-block."""
+        return {tn for shard in self._numbers for tn in shard}
 
     def chains(self, tn: int, *, now: int) -> list[Chain]:
         """Every credential covering ``tn`` at ``now`` with its live links, ordered by depth then id."""
@@ -311,7 +357,7 @@ class TNIndex:
         holder, since = held
         out = []
         for cid in self._segments.stab(tn):
-            leaf = self._creds[cid]
+            leaf = self._creds[cid[0]][cid]
             if leaf.root_holder != holder or since > leaf.root_since:
                 continue
             links = self._live_links(leaf, now)
@@ -332,7 +378,7 @@ class TNIndex:
     def covering_chain(self, cred_id: bytes, tn: int, now: int) -> Chain | str:
         """The credential's live chain (leaf first) if it covers ``tn`` at ``now``, else the first rule it fails
         (a ``tn.*`` code, as :meth:`why_not`). One walk up the chain serves both answers."""
-        c = self._creds.get(cred_id)
+        c = self._creds[cred_id[0]].get(cred_id) if cred_id else None
         if c is None:
             return UNKNOWN
         if not c.lists(tn):
@@ -361,7 +407,7 @@ class TNIndex:
                 return None
             if cur.parent == ROOT_PARENT:
                 return tuple(links)
-            up = self._creds.get(cur.parent)
+            up = self._creds[cur.parent[0]].get(cur.parent)
             if up is None:
                 return None
             links.append(up)

@@ -8,6 +8,14 @@ import pytest
 
 from node.chain.anvil import AnvilProcess
 from node.errors import ConfigError
+from wallet.strictjson import restore_recursion_limit
+
+
+@pytest.fixture(scope="session", autouse=True)
+def default_recursion_limit() -> None:
+    """Every test runs with CPython's default recursion limit, as the node's processes do (importing py-evm and
+    py_ecc during collection raised it to 100,000)."""
+    restore_recursion_limit()
 
 
 @pytest.fixture(scope="session")

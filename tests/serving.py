@@ -11,14 +11,17 @@ from typing import Any
 
 import uvicorn
 
+from node.api.limits import RequestLimits, server_config
+
 
 @contextmanager
-def served(app: Any) -> Iterator[str]:
-    """The base URL of ``app`` served by uvicorn until the block ends."""
+def served(app: Any, limits: RequestLimits | None = None) -> Iterator[str]:
+    """The base URL of ``app`` served by uvicorn, configured as ``eidln node serve`` configures it (every request
+    limit of :mod:`node.api.limits`), until the block ends."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, limits=limits or RequestLimits()))
     t = threading.Thread(target=srv.run, daemon=True)
     t.start()
     deadline = time.monotonic() + 10

@@ -30,7 +30,7 @@ REASON_SHAPE = re.compile(r"^[a-z_]+: [a-z0-9 _/-]+$")
 _STATEMENT_START = re.compile(r"^[ \t]*(assert|raise)\b", re.M)
 _TRAILING_REASON = re.compile(r'"([^"\\]*)"[ \t]*(?:#[^\n]*)?$')
 _STRING = re.compile(r'"[^"\\]*"')
-_EXPLICIT_CODE = re.compile(r'\bcode\s*=\s*"([a-z_]+\.[a-z0-9_]+)"')
+_EXPLICIT_CODE = re.compile(r'\bcode\s*=\s*"([a-z_]+\.[a-z0-9_]+)"|"code":\s*"([a-z_]+\.[a-z0-9_]+)"')
 
 
 def _statements(source: str) -> list[tuple[int, str]]:
@@ -72,9 +72,10 @@ def class_codes() -> dict[str, str]:
 
 
 def explicit_codes() -> set[str]:
-    """Codes the node passes explicitly (``code="x.y"``) anywhere in node/."""
-    return {code for path in (ROOT / "node").rglob("*.py")
-            for code in _EXPLICIT_CODE.findall(path.read_text())}
+    """Codes the node passes explicitly (``code="x.y"``, or ``"code": "x.y"`` in a problem body) anywhere in
+    node/."""
+    return {a or b for path in (ROOT / "node").rglob("*.py")
+            for a, b in _EXPLICIT_CODE.findall(path.read_text())}
 
 
 def contract_codes() -> dict[str, set[str]]:

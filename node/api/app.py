@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -32,6 +33,9 @@ from node.shaken.sign import ShakenSigner
 
 if TYPE_CHECKING:
     from node.shaken.verify import StiVerifier
+    from node.sync.service import SyncService
+
+log = logging.getLogger("eidln.api")
 
 __all__ = ["create_app", "RESULT_TYPES", "DOCUMENT_TYPES"]
 
@@ -89,10 +93,12 @@ def _add_components(app: FastAPI) -> None:
 
 def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: ShakenSigner | None = None,
                verifier: StiVerifier | None = None, metrics: Metrics | None = None,
-               engine: AttestationEngine | None = None, audit: AuditLog | None = None) -> FastAPI:
+               engine: AttestationEngine | None = None, audit: AuditLog | None = None,
+               sync: SyncService | None = None, ready_max_age: float = 15.0) -> FastAPI:
     """The node's app. ``signer`` / ``verifier`` add the ATIS-1000082 ``/stir/v1`` services, ``metrics``
-    adds ``GET /metrics``, ``engine`` adds ``POST /v1/attest`` (and ``audit`` the ``/v1/audit`` queries);
-    without them the app is the resolver (and ledger views) alone."""
+    adds ``GET /metrics``, ``engine`` adds ``POST /v1/attest`` (and ``audit`` the ``/v1/audit`` queries),
+    ``sync`` adds ``/healthz`` and ``/readyz`` (and the follower's gauges to ``/metrics``); without them the app is
+    the resolver (and ledger views) alone. Serve it with :func:`node.api.limits.server_config`."""
     app = FastAPI(title="EIDLN node", version="0.1.0",
                   description="did:eidln resolution (DIF Universal Resolver driver), TN credential views, "
                               "call-time attestation and the ATIS-1000082 signing / verification services, "
@@ -107,6 +113,23 @@ def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: Sh
                              "detail": where[:500], "instance": str(request.url.path)},
                             status_code=400, media_type="application/problem+json")
 
+    @app.exception_handler(Exception)
+    async def defect(request: Request, exc: Exception) -> JSONResponse:
+        """A defect, not an input: logged with its trace; the client gets a problem body, never a trace."""
+        log.error("unhandled error on %s", request.url.path, exc_info=exc)
+        return JSONResponse({"type": "https://eidln.example/problems/internal.error", "title": "internal.error",
+                             "status": 500, "code": "internal.error", "detail": "an internal error; see the node log",
+                             "instance": str(request.url.path)[:200]},
+                            status_code=500, media_type="application/problem+json")
+
+    if sync is not None:
+        from node.api.health import health_router
+
+        app.include_router(health_router(sync, audit=audit, max_age=ready_max_age))
+        if metrics is not None:
+            metrics.watch_sync(sync)
+    if metrics is not None and audit is not None:
+        metrics.watch_audit(audit)
     if index is not None:
         app.include_router(ledger_router(index))
     if signer is not None or verifier is not None or metrics is not None:

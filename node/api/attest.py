@@ -26,10 +26,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from node.api import schemas, strictjson
+from node.api import schemas
 from node.api.ledger import PROBLEM
 from node.api.metrics import Metrics
 from node.attest import AttestationEngine, AuditLog, CallRequest, SipInputError
+from wallet import strictjson
 from wallet.passport import PassportError, canonical_tn
 
 __all__ = ["attest_router", "MAX_BODY"]
@@ -46,9 +47,9 @@ def _problem(status: int, detail: str, instance: str, *, code: str) -> JSONRespo
 def parse_attest_body(raw: bytes) -> CallRequest:
     """The JSON body as a :class:`CallRequest`; :class:`SipInputError` (``attest.bad_request`` / ``sip.*``)."""
     try:
-        body = strictjson.loads(raw)
-    except ValueError as exc:
-        raise SipInputError(f"the body is not JSON: {str(exc)[:120]}", code="attest.bad_request") from None
+        body = strictjson.loads(raw, max_bytes=MAX_BODY, max_depth=8)  # a call is 3 levels deep
+    except strictjson.JsonError as exc:
+        raise SipInputError(f"the body is not JSON: {exc.message[:120]}", code="attest.bad_request") from None
     if not isinstance(body, dict) or set(body) - {"trunk", "headers"}:
         raise SipInputError("the body must be {\"trunk\": …, \"headers\": {…}}", code="attest.bad_request")
     headers = body.get("headers")

@@ -8,10 +8,10 @@ from .policy import Policy, PolicyError, TrunkPolicy, load_policy, parse_policy
 from .reasons import REASONS, Reason
 from .replay import ReplayCache
 from .sip import CallRequest, SipInputError
-from .snapshot import LedgerSnapshot
+from .snapshot import LedgerSnapshot, LedgerState
 
 __all__ = [
     "AttestationEngine", "AuditLog", "CallRequest", "Decision", "Evidence", "LedgerEvidence", "LedgerMechanism",
-    "LedgerSnapshot", "Mechanism", "Policy", "PolicyError", "REASONS", "Reason", "ReplayCache", "SipInputError",
-    "TrunkPolicy", "load_policy", "parse_policy",
+    "LedgerSnapshot", "LedgerState", "Mechanism", "Policy", "PolicyError", "REASONS", "Reason", "ReplayCache",
+    "SipInputError", "TrunkPolicy", "load_policy", "parse_policy",
 ]

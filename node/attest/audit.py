@@ -7,6 +7,16 @@ first decision of a group so that a busy node writes groups, not single rows. Tr
 a power cut can lose the decisions of the last group commit (milliseconds); :meth:`AuditLog.flush` waits for the
 queue to be written and every query flushes first, so what was decided is always what is read back. Rows are
 never updated or deleted by the node (retention is an operator's job: ``DELETE … WHERE decided_at < …``).
+
+**No decision is lost to another one.** A row is made safe before it is written: text that is not Unicode (a lone
+surrogate from a caller) is stored backslash-escaped, a value SQLite cannot store becomes its JSON text, and a record
+whose own ``audit_row()`` fails is still written with its ``origid`` and the failure as its reason. When a group
+commit fails (the database is locked, the disk is full, an I/O error), the group is rolled back and its rows are
+written one by one; rows that still fail wait in a bounded retry buffer (:data:`RETRY_LIMIT`) and are retried
+before anything new, every ``retry_delay`` seconds, until they are written. Counters: ``failed`` (row writes that
+failed), ``pending`` (rows waiting), ``dropped`` (rows given up because the retry buffer was full; logged as errors),
+``written``, ``malformed`` (records stored with reason ``audit.row_failed``). ``/metrics`` exports them and
+``/readyz`` reports rows pending.
 """
 
 from __future__ import annotations
@@ -36,6 +46,48 @@ CREATE INDEX IF NOT EXISTS decisions_time ON decisions (decided_at);
 _COLS = ("origid", "decided_at", "trunk", "orig", "dest", "attest", "mechanism", "reasons", "evidence",
          "ledger_position")
 _INSERT = f"INSERT OR IGNORE INTO decisions ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"
+RETRY_LIMIT = 100_000  # decisions kept for retry while the database refuses writes (about 100 MB at most)
+
+
+def _text(value: str) -> str:
+    """``value`` as storable text: lone surrogates (not Unicode) become ``\\udxxx`` escapes."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+
+
+def _storable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for v in row:
+        if isinstance(v, str):
+            out.append(_text(v))
+        elif v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
+            out.append(v)
+        else:
+            out.append(_text(json.dumps(v, default=str)))
+    return tuple(out)
+
+
+def _safe_row(record: AuditRecord) -> tuple[tuple[Any, ...], bool]:
+    """The record's row, made storable, and whether the record described itself; a record that cannot make its row
+    is kept with its ``origid`` and the failure as its reason (code ``audit.row_failed``)."""
+    try:
+        row = tuple(record.audit_row())
+        if len(row) != len(_COLS):
+            raise ValueError(f"{len(row)} columns")
+    except Exception as exc:  # a defect in a record type: keep what identifies the decision, never drop it
+        log.exception("audit log: a decision could not describe itself; storing its origid and the failure")
+        origid = getattr(record, "origid", None)
+        row = (str(origid) if origid else f"unknown-{id(record):x}-{time.time_ns()}", time.time(),
+               str(getattr(record, "trunk", "")), str(getattr(record, "orig", "")), "[]",
+               str(getattr(record, "attest", "?")), None,
+               json.dumps([{"code": "audit.row_failed", "text": f"{type(exc).__name__}: {exc}"[:300]}]), None, None)
+        return _storable(row), False
+    return _storable(row), True
 
 
 class AuditRecord(Protocol):
@@ -46,10 +98,11 @@ class AuditRecord(Protocol):
 
 
 class AuditLog:
-    def __init__(self, path: Path, *, group_delay: float = 0.005) -> None:
+    def __init__(self, path: Path, *, group_delay: float = 0.005, retry_delay: float = 1.0,
+                 busy_timeout: float = 5.0) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
@@ -58,9 +111,14 @@ class AuditLog:
         self._read = threading.Lock()
         self._queue: queue.Queue[AuditRecord | None] = queue.Queue()  # None: stop
         self.duplicates = 0
-        self.failed = 0  # decisions a write error lost (logged; visible to metrics and tests)
+        self.written = 0  # rows committed (duplicates included)
+        self.failed = 0  # row writes that failed (each is retried; see the module notice)
+        self.dropped = 0  # rows given up because the retry buffer was full
+        self.malformed = 0  # records whose audit_row() failed (stored with reason audit.row_failed)
+        self._retry: list[tuple[Any, ...]] = []
         self._closed = False
         self.group_delay = group_delay
+        self.retry_delay = retry_delay
         self._writer = threading.Thread(target=self._run, name="eidln-audit", daemon=True)
         self._writer.start()
 
@@ -70,9 +128,18 @@ class AuditLog:
             raise StoreError("the audit log is closed")
         self._queue.put(record)
 
+    @property
+    def pending(self) -> int:
+        """Rows waiting in the retry buffer (the database refused them; they are retried)."""
+        return len(self._retry)
+
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self.retry_delay if self._retry else None)
+            except queue.Empty:
+                self._write([])  # nothing new: retry what is pending
+                continue
             batch: list[AuditRecord] = []
             stop = item is None
             if item is not None:
@@ -88,19 +155,46 @@ class AuditLog:
                 else:
                     batch.append(nxt)
             try:
-                if batch:
-                    self._write(batch)
-            except (sqlite3.Error, ValueError, TypeError):  # disk full, I/O error, a bad row: never wedge flush()
-                self.failed += len(batch)
-                log.exception("audit log: %d decision(s) not written", len(batch))
+                rows = []
+                for r in batch:
+                    row, ok = _safe_row(r)
+                    rows.append(row)
+                    self.malformed += not ok
+                self._write(rows)
+            except Exception:  # never wedge flush(): whatever happened, the queue is marked done below
+                log.exception("audit log: unexpected failure writing %d decision(s)", len(batch))
             finally:
                 for _ in range(len(batch) + (1 if stop else 0)):
                     self._queue.task_done()
             if stop:
                 return
 
-    def _write(self, batch: list[AuditRecord]) -> None:
-        rows = [r.audit_row() for r in batch]
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Commit the retry buffer and ``rows``: as one group if possible, else row by row (see the notice)."""
+        rows = self._retry + rows
+        self._retry = []
+        if not rows:
+            return
+        try:
+            self._commit(rows)
+            return
+        except sqlite3.Error:
+            pass
+        for row in rows:  # isolate: one row that cannot be written does not take its group with it
+            try:
+                self._commit([row])
+            except sqlite3.Error as exc:
+                self.failed += 1
+                if len(self._retry) < RETRY_LIMIT:
+                    self._retry.append(row)
+                else:
+                    self.dropped += 1
+                    log.error("audit log: retry buffer full, decision %s dropped (%s)", row[0], exc)
+        if self._retry:
+            log.warning("audit log: %d decision(s) waiting to be written (%s)", len(self._retry),
+                        "database refuses writes")
+
+    def _commit(self, rows: list[tuple[Any, ...]]) -> None:
         with self._read:
             before = self._db.total_changes
             try:
@@ -111,6 +205,7 @@ class AuditLog:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            self.written += len(rows)
             self.duplicates += len(rows) - (self._db.total_changes - before)
 
     def flush(self) -> None:

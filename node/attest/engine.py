@@ -35,6 +35,7 @@ from .policy import Policy, TrunkPolicy
 from .reasons import Reason
 from .replay import ReplayCache
 from .sip import CallRequest
+from .snapshot import LedgerSnapshot, LedgerState
 
 __all__ = ["AttestationEngine", "Decision", "Evidence", "Mechanism"]
 
@@ -60,7 +61,11 @@ class Mechanism(Protocol):
     name: str
     verified: str  # the reason code of a decision this mechanism proved (e.g. ``ledger.verified``)
 
-    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int) -> Evidence | Reason: ...
+    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int,
+                 ledger: LedgerState | None = None) -> Evidence | Reason:
+        """Evidence, or the reason it proves nothing. ``ledger``: the ledger version pinned for this call (every
+        mechanism of one call reads the same one)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -104,19 +109,19 @@ class Decision:
 class AttestationEngine:
     def __init__(self, *, policy: Policy, signer: ShakenSigner, mechanisms: Sequence[Mechanism] = (),
                  audit: AuditLog | None = None, replay: ReplayCache | None = None,
-                 clock: Callable[[], float] = time.time,
-                 position: Callable[[], tuple[int, int] | None] = lambda: None) -> None:
+                 clock: Callable[[], float] = time.time, snapshot: LedgerSnapshot | None = None) -> None:
         self.policy = policy
         self.signer = signer
         self.mechanisms = {m.name: m for m in mechanisms}
         self.audit = audit
         self.replay = replay if replay is not None else ReplayCache()
         self.clock = clock
-        self.position = position
+        self.snapshot = snapshot  # pinned once per call: the decision names the exact ledger version it used
         self._random, self._random_pos, self._random_lock = bytearray(), 0, threading.Lock()
 
     def attest(self, req: CallRequest) -> Decision:
         started = time.perf_counter()
+        ledger = self.snapshot.state if self.snapshot is not None else None
         now_f = self.clock()
         now = int(now_f)
         trunk = self.policy.trunk(req.trunk)
@@ -133,7 +138,7 @@ class AttestationEngine:
         else:
             attest = "B"
             try:
-                attest, mechanism, evidence, rcd = self._evaluate(req, trunk, now, reasons)
+                attest, mechanism, evidence, rcd = self._evaluate(req, trunk, now, reasons, ledger)
             except Exception:  # a defect, not an input: never A, never a 500; the trace goes to the log
                 log.exception("attestation evaluation failed for trunk %s", req.trunk)
                 attest, mechanism, evidence, rcd = "B", None, None, None
@@ -143,7 +148,8 @@ class AttestationEngine:
         origid = self._origid()
         identity = self.signer.identity(attest=attest, orig=req.orig, dest=req.dest, iat=iat, origid=origid, rcd=rcd)
         decision = Decision(origid, attest, mechanism, req.trunk, req.orig, req.dest, iat, identity, tuple(reasons),
-                            evidence, rcd, now_f, self.position(), time.perf_counter() - started)
+                            evidence, rcd, now_f, ledger.position if ledger is not None else None,
+                            time.perf_counter() - started)
         if self.audit is not None:
             self.audit.append(decision)
         return decision
@@ -161,15 +167,15 @@ class AttestationEngine:
         h = b.hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-    def _evaluate(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason]
-                  ) -> tuple[str, str | None, Evidence | None, Mapping[str, Any] | None]:
+    def _evaluate(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason],
+                  ledger: LedgerState | None) -> tuple[str, str | None, Evidence | None, Mapping[str, Any] | None]:
         if "osp-numbers" in trunk.mechanisms and req.orig.isdigit() and trunk.assigned(int(req.orig)):
             reasons.append(Reason("osp.assigned_number", req.orig))
             return "A", "osp-numbers", None, None
         if not req.identities:
             reasons.append(Reason("evidence.none"))
         for header in req.identities:
-            outcome = self._enterprise(header, req, trunk, now)
+            outcome = self._enterprise(header, req, trunk, now, ledger)
             if isinstance(outcome, Reason):
                 reasons.append(outcome)
                 continue
@@ -179,7 +185,7 @@ class AttestationEngine:
             return "A", mech, evidence, rcd
         return "B", None, None, None
 
-    def _enterprise(self, header: str, req: CallRequest, trunk: TrunkPolicy, now: int
+    def _enterprise(self, header: str, req: CallRequest, trunk: TrunkPolicy, now: int, ledger: LedgerState | None
                     ) -> Reason | tuple[EnterpriseCall, str, Evidence]:
         try:
             call = parse_call(header)
@@ -200,11 +206,11 @@ class AttestationEngine:
             mech = self.mechanisms.get(name)
             if mech is None:
                 continue
-            outcome = mech.evaluate(call, trunk=trunk, now=now)
+            outcome = mech.evaluate(call, trunk=trunk, now=now, ledger=ledger)
             if isinstance(outcome, Reason):
                 refusal = refusal or outcome
                 continue
-            if not self.replay.check_and_add(call.parsed.signature, now=now, until=call.iat + trunk.freshness):
+            if not self.replay.check_and_add(call.parsed.signing_input, now=now, until=call.iat + trunk.freshness):
                 return Reason("ppt.replay", str(call.kid))
             return call, name, outcome
         return refusal or Reason("mechanism.not_allowed", f"trunk {trunk.trunk} accepts {list(trunk.mechanisms)}")

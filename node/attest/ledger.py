@@ -2,6 +2,9 @@
 
 Order of checks (each failure is one :class:`Reason`, the first one ends the evaluation):
 
+0. the ledger copy: the :class:`~node.attest.snapshot.LedgerState` the call is decided on was confirmed current
+   by the follower within the trunk's ``max_staleness`` (else ``ledger.stale``: during an outage nothing is
+   proven from an old copy, so a revocation the node has not seen cannot earn **A**);
 1. the signer: ``kid``'s DID is on this network's ledger and not deactivated; the key exists, is an
    assertionMethod key, existed at ``iat`` and is not revoked now (a rotated-away or compromised key proves nothing
    on a call placed now); its type matches ``alg``;
@@ -14,7 +17,8 @@ Order of checks (each failure is one :class:`Reason`, the first one ends the eva
 4. the enterprise at the root of the chain (the subject of the right-to-use grant) holds a live vetted identity
    (unless the trunk's policy says otherwise), and the trunk's customer list (if any) names the signer or it.
 
-Nothing here reads the network or the clock: ``now`` comes from the engine.
+Nothing here reads the network or the clock: ``now`` comes from the engine, and the whole evaluation reads one
+:class:`~node.attest.snapshot.LedgerState` (the engine pins it per call), never a half-applied update.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from wallet.passport import EnterpriseCall
 
 from .policy import TrunkPolicy
 from .reasons import Reason
-from .snapshot import LedgerSnapshot
+from .snapshot import LedgerSnapshot, LedgerState
 
 __all__ = ["LedgerEvidence", "LedgerMechanism"]
 
@@ -70,8 +74,16 @@ class LedgerMechanism:
     def __init__(self, snapshot: LedgerSnapshot) -> None:
         self.snapshot = snapshot
 
-    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int) -> LedgerEvidence | Reason:
+    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int,
+                 ledger: LedgerState | None = None) -> LedgerEvidence | Reason:
+        """Prove ``call`` from ``ledger`` (the version the engine pinned for this call; default: the current one)."""
         snap = self.snapshot
+        st = ledger if ledger is not None else snap.state
+        age = st.age(now)
+        if age is None or age > trunk.max_staleness:
+            when = "never" if age is None else f"{age:.0f} s ago"
+            return Reason("ledger.stale", f"the ledger copy was last confirmed current {when} "
+                                          f"(limit {trunk.max_staleness} s)")
         did = call.kid.did
         if did.network != snap.network:
             return Reason("did.not_found", f"{did} is not on network {snap.network}")
@@ -92,37 +104,37 @@ class LedgerMechanism:
         parsed = call.parsed
         if not keys.verify(key.key_type, key.public_key, parsed.signing_input, parsed.signature):
             return Reason("ppt.bad_signature", str(call.kid))
-        return self._chain(call, trunk, now, did.ident)
+        return self._chain(call, trunk, now, did.ident, st)
 
-    def _chain(self, call: EnterpriseCall, trunk: TrunkPolicy, now: int, signer: bytes) -> LedgerEvidence | Reason:
+    def _chain(self, call: EnterpriseCall, trunk: TrunkPolicy, now: int, signer: bytes, st: LedgerState
+               ) -> LedgerEvidence | Reason:
         snap = self.snapshot
         cid = _key_of(call.credential_id)
-        with snap.lock:
-            tn = snap.tn
-            cred = tn.get(cid)
-            if cred is None:
-                return Reason("tnc.unknown", call.credential_id)
-            if cred.kind not in _TN_KINDS:
-                return Reason("tnc.not_tn_credential", call.credential_id)
-            if cred.subject != signer:
-                return Reason("tnc.not_holder", f"{call.credential_id} belongs to "
-                                                f"{format_did(snap.network, cred.subject)}")
-            if not call.orig.isdigit():  # "*67", "#31#": feature codes, never on the ledger
-                return Reason("tn.not_in_range", f"{call.orig} is not an E.164 number")
-            found = tn.covering_chain(cid, int(call.orig), now)
-            if isinstance(found, str):
-                return Reason(found, f"{call.credential_id} for {call.orig}")
-            links = found.links
+        tn = st.tn
+        cred = tn.get(cid)
+        if cred is None:
+            return Reason("tnc.unknown", call.credential_id)
+        if cred.kind not in _TN_KINDS:
+            return Reason("tnc.not_tn_credential", call.credential_id)
+        if cred.subject != signer:
+            return Reason("tnc.not_holder", f"{call.credential_id} belongs to "
+                                            f"{format_did(snap.network, cred.subject)}")
+        if not call.orig.isdigit():  # "*67", "#31#": feature codes, never on the ledger
+            return Reason("tn.not_in_range", f"{call.orig} is not an E.164 number")
+        found = tn.covering_chain(cid, int(call.orig), now)
+        if isinstance(found, str):
+            return Reason(found, f"{call.credential_id} for {call.orig}")
+        links = found.links
         if any(link.flags not in _ORIGINATING for link in links):
             return Reason("tnc.relay_only", call.credential_id)
-        if not snap.roles(links[-1].root_holder) & _HOLDER_ROLES:
+        if not st.roles(links[-1].root_holder) & _HOLDER_ROLES:
             return Reason("tnc.holder_not_member", links[-1].root_holder)
         for link in links:  # the registry's covers() does not look at the issuers up the chain; we do
             issuer = snap.did_state(link.issuer)
             if issuer is None or issuer.deactivated:
                 return Reason("tnc.issuer_deactivated", format_did(snap.network, link.issuer))
         enterprise = links[-1].subject
-        vetting = snap.vetting(enterprise, now)
+        vetting = st.vetting(enterprise, now)
         if trunk.require_vetted and vetting is None:
             return Reason("enterprise.unvetted", format_did(snap.network, enterprise))
         if trunk.customers and signer not in trunk.customers and enterprise not in trunk.customers:

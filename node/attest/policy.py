@@ -8,6 +8,8 @@ Example (``docs/attestation.md`` has the full reference)::
     algorithms = ["EdDSA", "ES256"] # allow-list; nothing outside {EdDSA, ES256} can be listed
     mechanisms = ["osp-numbers", "ledger"]
     require_vetted = true           # the enterprise at the root of the chain must hold a vetted identity
+    max_staleness = 15              # seconds: ledger evidence counts only if the ledger copy was confirmed current
+                                    # within this (else B with ledger.stale)
 
     [trunks.acme-pbx]
     osp_numbers = ["12025550100-12025550199", "12025550300"]   # numbers the OSP itself assigned: A without evidence
@@ -25,6 +27,7 @@ naming the key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -35,13 +38,16 @@ from did_method.errors import DidError
 from did_method.syntax import parse_did
 from node.errors import NodeError
 from node.ledger.records import TNRange, canonical_ranges
+from wallet import strictjson
 
-__all__ = ["Policy", "TrunkPolicy", "PolicyError", "MECHANISMS", "load_policy", "parse_policy"]
+__all__ = ["Policy", "TrunkPolicy", "PolicyError", "MECHANISMS", "load_policy", "parse_policy", "read_policy_text"]
 
 MECHANISMS = ("osp-numbers", "ledger")
 ALGORITHMS = ("EdDSA", "ES256")
 _TRUNK_KEYS = {"freshness", "future_skew", "algorithms", "mechanisms", "require_vetted", "osp_numbers", "customers",
-               "gateway"}
+               "gateway", "max_staleness"}
+MAX_POLICY_BYTES = 4 << 20  # a policy with thousands of trunks is well under this
+MAX_POLICY_DEPTH = 8  # arrays / inline tables nested in a value; a policy needs 1
 _DEFAULT_KEYS = _TRUNK_KEYS - {"osp_numbers", "customers", "gateway"}
 
 
@@ -58,6 +64,7 @@ class TrunkPolicy:
     algorithms: frozenset[str] = frozenset(ALGORITHMS)
     mechanisms: tuple[str, ...] = MECHANISMS
     require_vetted: bool = True
+    max_staleness: int = 15
     osp_numbers: tuple[TNRange, ...] = ()
     customers: frozenset[bytes] = frozenset()  # 16-byte DID ids; empty: any
     gateway: bool = False
@@ -104,6 +111,8 @@ def _apply(where: str, base: TrunkPolicy, table: Mapping[str, Any], allowed: set
     p = base
     if "freshness" in table:
         p = replace(p, freshness=_int(f"{where}.freshness", table["freshness"], 1, 600))
+    if "max_staleness" in table:
+        p = replace(p, max_staleness=_int(f"{where}.max_staleness", table["max_staleness"], 1, 3600))
     if "future_skew" in table:
         p = replace(p, future_skew=_int(f"{where}.future_skew", table["future_skew"], 0, 60))
     if "algorithms" in table:
@@ -158,14 +167,36 @@ def parse_policy(doc: Mapping[str, Any]) -> Policy:
     return Policy(trunks, defaults)
 
 
+# TOML's strings (basic, literal, and their multi-line forms) and comments, for the depth check before tomllib
+# (which recurses on nested arrays and inline tables)
+_TOML_SKIP = re.compile(r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*', re.S)
+
+
+def read_policy_text(text: str) -> Policy:
+    """A policy from TOML text, through the project's bounds: at most :data:`MAX_POLICY_BYTES` and
+    :data:`MAX_POLICY_DEPTH` nested arrays / inline tables, checked before the TOML parser recurses."""
+    if len(text) > MAX_POLICY_BYTES:
+        raise PolicyError(f"the policy is over {MAX_POLICY_BYTES} bytes")
+    try:
+        strictjson.check_depth(text, MAX_POLICY_DEPTH + 2, strings=_TOML_SKIP)  # + a [[table]] header's two
+    except strictjson.JsonError:
+        raise PolicyError(f"arrays or inline tables nested deeper than {MAX_POLICY_DEPTH} levels") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"not valid TOML: {exc}") from None
+    return parse_policy(doc)
+
+
 def load_policy(path: Path) -> Policy:
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as f:
+            raw = f.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
         raise PolicyError(f"cannot read the policy file {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path} is not valid TOML: {exc}") from None
     try:
-        return parse_policy(doc)
+        return read_policy_text(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: not UTF-8 text") from None
     except PolicyError as exc:
         raise PolicyError(f"{path}: {exc.message}") from None

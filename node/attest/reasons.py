@@ -17,6 +17,8 @@ REASONS: dict[str, str] = {
     "evidence.none": "The call carried no enterprise PASSporT that a mechanism of this trunk could use.",
     "trunk.unknown": "The call came in on a trunk the local policy does not know (gateway: C).",
     "trunk.gateway": "The trunk is an interconnect gateway in the local policy: every call gets C.",
+    "ledger.stale": "The node's ledger copy has not been confirmed current within the policy's max_staleness "
+                    "(the chain or the follower is down): ledger evidence proves nothing until it is.",
     "engine.error": "An internal error stopped the evaluation; the call was not given A (see the node log).",
     "trunk.not_customer": "The signer and its enterprise are not customers of this trunk.",
     "mechanism.not_allowed": "The evidence is of a mechanism this trunk's policy does not accept.",

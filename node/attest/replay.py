@@ -1,7 +1,12 @@
 """Replay protection: a PASSporT that already earned an attestation is refused for the rest of its window.
 
-Keyed by the SHA-256 of the signature (two different signatures are two different tokens, even when an ECDSA
-signer signs the same claims twice). An entry lives until the token could no longer pass the freshness check
+Keyed by the SHA-256 of the token's **signing input** (the received ``header.payload`` bytes), not of its signature.
+A signature is not unique to what it signs: an ECDSA signature ``(r, s)`` is as valid as ``(r, n - s)``, and a
+signer can make any number of signatures of the same bytes; keyed on the signature, a replayed P-256 PASSporT with
+``s`` flipped earned **A** again. The signed bytes are what a replay repeats, and they cannot be altered without
+breaking the signature (the strict base64url decoder refuses non-canonical encodings), so one key per claim set
+holds for every allowed algorithm. (A dialer placing two calls with identical claims in the same second is placing
+the same call twice; the second is a replay.) An entry lives until the token could no longer pass the freshness check
 (``iat + freshness``). Memory is bounded: when full, expired entries are swept first, then the oldest inserted
 are dropped (a deliberate limit: ``capacity`` tokens per freshness window, 1,000,000 by default).
 """
@@ -27,9 +32,10 @@ class ReplayCache:
     def __len__(self) -> int:
         return len(self._seen)
 
-    def check_and_add(self, signature: bytes, *, now: int, until: int) -> bool:
-        """True if the token is new (and now remembered until ``until``); False if it is a replay."""
-        key = hashlib.sha256(signature).digest()
+    def check_and_add(self, signed: bytes, *, now: int, until: int) -> bool:
+        """True if the token is new (and now remembered until ``until``); False if it is a replay. ``signed``: the
+        token's signing input (see the module notice), never its signature."""
+        key = hashlib.sha256(signed).digest()
         with self._lock:
             expiry = self._seen.get(key)
             if expiry is not None and expiry >= now:

@@ -94,7 +94,7 @@ def parse_date(value: str) -> int:
     """The SIP Date header (RFC 3261 §20.17, an RFC 1123 date in GMT) as Unix seconds."""
     try:
         dt = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a field too large for datetime
         dt = None
     if dt is None or dt.tzinfo is None:
         raise SipInputError(f"Date {str(value)[:40]!r} is not an RFC 1123 date (e.g. Sat, 28 Nov 2026 19:00:00 GMT)",

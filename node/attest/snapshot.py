@@ -1,17 +1,25 @@
 """The OSP node's in-memory view of its ledger copy, the only thing the call path reads.
 
-:meth:`LedgerSnapshot.refresh` runs off the call path (after each sync batch, or on a timer): it brings the TN
-index up to date (incrementally, via :class:`node.api.ledger.IndexView`), forgets the cached DID states of DIDs
-that changed, and reloads the vetted enterprise identities. The call path then reads only dictionaries: the DID
-state of a signer is replayed from the index once and cached until that DID changes. No network, ever.
+:meth:`LedgerSnapshot.refresh` runs off the call path (after each sync batch): it brings the TN index up to date
+(a new copy-on-write version, via :class:`node.sync.indexview.IndexView`), forgets the cached DID states of DIDs
+that changed, reloads the vetted enterprise identities and member roles, and publishes all of it as one immutable
+:class:`LedgerState` (one reference assignment). A call reads :attr:`LedgerSnapshot.state` once and decides on that
+version from start to end: it never sees half of an update, and its decision names the exact ledger position it
+used. The DID state of a signer is replayed from the index once and cached until that DID changes. No network, ever.
+
+**Freshness.** Only the follower knows whether the index is current: when a sync cycle has reached the chain's head
+it refreshes the snapshot with ``confirmed_at`` (the time it confirmed). :attr:`LedgerState.confirmed_at` is the
+newest such confirmation; ``None`` means never. The ledger mechanism refuses to prove anything from a copy not
+confirmed within the trunk policy's ``max_staleness`` (reason ``ledger.stale``), so an outage of the chain or of the
+follower turns into **B**, never into a stale **A**.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from did_method.document import DidState
@@ -21,10 +29,12 @@ from node.ledger.records import Kind, Status
 from node.sync.didhistory import IndexHistory
 from node.sync.indexview import IndexView
 from node.tnindex import TNIndex
+from wallet import strictjson
 
-__all__ = ["LedgerSnapshot", "Vetting", "UNKNOWN_CACHE"]
+__all__ = ["LedgerSnapshot", "LedgerState", "Vetting", "UNKNOWN_CACHE"]
 
 UNKNOWN_CACHE = 10_000  # DIDs remembered as unknown (a bounded negative cache)
+MAX_CREDENTIAL = 1 << 20  # bytes of one anchored credential the snapshot reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,49 +53,85 @@ class Vetting:
         return self.status is Status.ACTIVE and self.valid_from <= now < self.valid_until
 
 
-class LedgerSnapshot:
-    """TN index + DID states + vetted identities from the node's index file (read-only)."""
+@dataclass(frozen=True, slots=True)
+class LedgerState:
+    """One complete version of the ledger copy as the call path sees it. Never changed once published."""
 
-    def __init__(self, index_path: Path, *, network: str, chain_id: int) -> None:
+    tn: TNIndex
+    vetted: Mapping[bytes, tuple[Vetting, ...]]
+    members: Mapping[str, int]  # lower-case account -> role bits
+    position: tuple[int, int] | None  # the last ledger event (block, log index) it reflects
+    confirmed_at: float | None = None  # when the follower last confirmed the copy current; None: never
+
+    def roles(self, account: str) -> int:
+        """The member roles (``node.ledger.roles.Role`` bits) of a ledger account; 0 if not a member."""
+        return self.members.get(account.lower(), 0)
+
+    def vetting(self, ident: bytes, now: int) -> Vetting | None:
+        """A live vetted identity of the subject at ``now`` (the newest), or None."""
+        live = [v for v in self.vetted.get(ident, ()) if v.live(now)]
+        return max(live, key=lambda v: v.valid_from) if live else None
+
+    def age(self, now: float) -> float | None:
+        """Seconds since the copy was last confirmed current; None if it never was."""
+        return None if self.confirmed_at is None else max(0.0, now - self.confirmed_at)
+
+
+class LedgerSnapshot:
+    """TN index + DID states + vetted identities from the node's index file (read-only), as :class:`LedgerState`
+    versions. ``view`` shares the REST API's :class:`IndexView` (one TN index per node); without it the snapshot
+    opens its own."""
+
+    def __init__(self, index_path: Path, *, network: str, chain_id: int, view: IndexView | None = None) -> None:
         self.network = network
-        self._view = IndexView(index_path, network=network)
+        self._view = view if view is not None else IndexView(index_path, network=network)
+        self._own_view = view is None
         self._history = IndexHistory(index_path)
         self._resolver = Resolver(self._history, network=network, chain_id=chain_id)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # guards the DID caches and publishing; readers of ``state`` never take it
         self._dids: dict[bytes, DidState] = {}
         self._unknown: OrderedDict[bytes, None] = OrderedDict()
-        self._vetted: dict[bytes, tuple[Vetting, ...]] = {}
-        self._members: dict[str, int] = {}  # lower-case account -> role bits
-        self._pos: tuple[int, int] | None = None
-        self.tn: TNIndex = TNIndex()
+        self._generation = 0  # bumped whenever cached DID states are invalidated
+        self.state = LedgerState(TNIndex(), {}, {}, None)
         self.refresh()
 
-    def refresh(self) -> bool:
-        """Catch up with the index file; True if anything changed. Safe to call from another thread."""
-        last = self._view.rows("SELECT block, log_index FROM events ORDER BY block DESC, log_index DESC LIMIT 1")
-        pos = tuple(last[0]) if last else (-1, -1)
-        if pos == self._pos:
-            return False
-        tn = self._view.tn_index()
-        vetted = self._load_vetted()
-        members = {str(a).lower(): int(r) for a, r in self._view.rows("SELECT account, roles FROM members")}
+    def refresh(self, *, confirmed_at: float | None = None) -> bool:
+        """Catch up with the index file and publish a new :class:`LedgerState`; True if the ledger content changed.
+        ``confirmed_at``: the follower has just confirmed that the index is current with the chain (see the module
+        notice); without it the confirmation time stays as it was. Safe to call from another thread."""
         with self.lock:
-            if self._pos is None or pos < self._pos:
+            last = self._view.rows("SELECT block, log_index FROM events ORDER BY block DESC, log_index DESC LIMIT 1")
+            pos = (int(last[0][0]), int(last[0][1])) if last else (-1, -1)
+            old = self.state
+            when = confirmed_at if confirmed_at is not None else old.confirmed_at
+            if pos == old.position:
+                if when != old.confirmed_at:
+                    self.state = replace(old, confirmed_at=when)
+                return False
+            tn = self._view.tn_index()
+            vetted = self._load_vetted()
+            members = {str(a).lower(): int(r) for a, r in self._view.rows("SELECT account, roles FROM members")}
+            self._generation += 1
+            if old.position is None or pos < old.position:
                 self._dids.clear()  # a reorg: forget everything
                 self._unknown.clear()
             else:
                 changed = "SELECT DISTINCT did FROM did_changes WHERE (block, log_index) > (?, ?)"
-                for (ident,) in self._view.rows(changed, self._pos):
+                for (ident,) in self._view.rows(changed, old.position):
                     self._dids.pop(bytes(ident), None)
                     self._unknown.pop(bytes(ident), None)
-            self.tn, self._vetted, self._members = tn, vetted, members
-            self._pos = (int(pos[0]), int(pos[1]))
+            self.state = LedgerState(tn, vetted, members, pos, when)
         return True
 
     @property
     def position(self) -> tuple[int, int] | None:
-        """The last ledger event (block, log index) this snapshot reflects."""
-        return self._pos
+        """The last ledger event (block, log index) the current state reflects."""
+        return self.state.position
+
+    @property
+    def tn(self) -> TNIndex:
+        """The current state's TN index (a complete version; see :class:`LedgerState`)."""
+        return self.state.tn
 
     def _load_vetted(self) -> dict[bytes, tuple[Vetting, ...]]:
         rows = self._view.rows(
@@ -93,7 +139,7 @@ class LedgerSnapshot:
             "WHERE c.kind = ? AND c.id NOT IN (SELECT id FROM rejected_credentials)", (int(Kind.ENTERPRISE_IDENTITY),))
         out: dict[bytes, list[Vetting]] = {}
         for subject, issuer, status, valid_from, valid_until, cred in rows:
-            vc = json.loads(bytes(cred))
+            vc = strictjson.loads(bytes(cred), max_bytes=MAX_CREDENTIAL)  # verified at sync; still outside input
             subj = vc.get("credentialSubject", {})
             out.setdefault(bytes(subject), []).append(Vetting(
                 str(vc.get("id")), bytes(issuer), Status(status), valid_from, valid_until,
@@ -104,15 +150,19 @@ class LedgerSnapshot:
         """The current state of a DID (``deactivated`` included), or None if the ledger does not know it.
 
         Known DIDs are cached until they change (their number is bounded by the ledger). Unknown ones are
-        remembered in a bounded negative cache: a caller can name any number of DIDs that do not exist."""
+        remembered in a bounded negative cache: a caller can name any number of DIDs that do not exist. A state
+        resolved while a refresh invalidated the cache is used once and not cached (it may be the old one)."""
         state = self._dids.get(ident)
         if state is not None:
             return state
         if ident in self._unknown:
             return None
+        generation = self._generation
         res = self._resolver.resolve(format_did(self.network, ident))
         state = res.state
         with self.lock:
+            if generation != self._generation:
+                return state
             if state is not None:
                 self._dids[ident] = state
             else:
@@ -122,14 +172,14 @@ class LedgerSnapshot:
         return state
 
     def roles(self, account: str) -> int:
-        """The member roles (``node.ledger.roles.Role`` bits) of a ledger account now; 0 if not a member."""
-        return self._members.get(account.lower(), 0)
+        """The member roles of a ledger account in the current state (see :meth:`LedgerState.roles`)."""
+        return self.state.roles(account)
 
     def vetting(self, ident: bytes, now: int) -> Vetting | None:
-        """A live vetted identity of the subject at ``now`` (the newest), or None."""
-        live = [v for v in self._vetted.get(ident, ()) if v.live(now)]
-        return max(live, key=lambda v: v.valid_from) if live else None
+        """A live vetted identity of the subject in the current state (see :meth:`LedgerState.vetting`)."""
+        return self.state.vetting(ident, now)
 
     def close(self) -> None:
         self._history.close()
-        self._view.db.close()
+        if self._own_view:
+            self._view.db.close()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
+from datetime import date
 from typing import Any
 
 from did_method.syntax import format_did, parse_did
 from node.cli.identity import _open_wallet
-from node.cli.ledger import Out, _e164
+from node.cli.ledger import Out, _e164, bounded, range_count
 from node.errors import NodeError
 from node.ledger.records import Kind, Status, TNRange, credential_key
 from node.runtime import open_runtime
@@ -22,6 +24,7 @@ from wallet.keystore import Wallet
 __all__ = ["register"]
 
 DAY = 86400
+MAX_VALID_DAYS = 36_525  # a hundred years: a sanity bound that keeps validUntil a four-digit-year date
 
 
 def _issuer(w: Wallet, given: str | None) -> str:
@@ -36,11 +39,11 @@ def _issuer(w: Wallet, given: str | None) -> str:
 
 def _validity(a: argparse.Namespace) -> tuple[int, int]:
     start = int(time.time()) - 60
-    return start, start + a.valid_days * DAY
+    return start, start + bounded(a.valid_days, "--valid-days", 1, MAX_VALID_DAYS) * DAY
 
 
 def _ranges(a: argparse.Namespace) -> tuple[TNRange, ...]:
-    return (TNRange(_e164(a.start), a.count),)
+    return (TNRange(_e164(a.start), range_count(a.count)),)
 
 
 def _issue_and_print(s: Settings, w: Wallet, issuer: str, unsigned: dict[str, Any], out: Out) -> int:
@@ -50,38 +53,51 @@ def _issue_and_print(s: Settings, w: Wallet, issuer: str, unsigned: dict[str, An
     return 0
 
 
+def _date(text: str, option: str) -> str:
+    """A calendar date written YYYY-MM-DD (``cli.bad_value`` otherwise)."""
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise NodeError(f"{option} {text[:40]!r} is not a date written YYYY-MM-DD", code="cli.bad_value")
+
+
 def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    vetting_date = _date(a.vetting_date, "--vetting-date")
+    vf, vu = _validity(a)
     w = _open_wallet(s)
     issuer = _issuer(w, a.as_did)
-    vf, vu = _validity(a)
     unsigned = vc.enterprise_identity(issuer=issuer, subject=a.subject, legal_name=a.legal_name,
                                       jurisdiction=a.jurisdiction, registration_number=a.registration_number,
-                                      lei=a.lei, vetting_level=a.level, vetting_date=a.vetting_date,
+                                      lei=a.lei, vetting_level=a.level, vetting_date=vetting_date,
                                       valid_from=vf, valid_until=vu, brand_name=a.brand_name,
                                       call_reason=a.call_reason, logo=a.logo)
     return _issue_and_print(s, w, issuer, unsigned, out)
 
 
 def cmd_grant(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    ranges = _ranges(a)
+    vf, vu = _validity(a)
     w = _open_wallet(s)
     issuer = _issuer(w, a.as_did)
-    vf, vu = _validity(a)
-    unsigned = vc.tn_right_to_use(issuer=issuer, subject=a.subject, ranges=_ranges(a),
+    unsigned = vc.tn_right_to_use(issuer=issuer, subject=a.subject, ranges=ranges,
                                   may_originate=not a.relay_only, may_delegate=not a.no_delegate,
                                   valid_from=vf, valid_until=vu)
     return _issue_and_print(s, w, issuer, unsigned, out)
 
 
 def cmd_delegate(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    ranges = _ranges(a)  # bad input first, before the wallet and the chain
+    vf, vu = _validity(a)
     w = _open_wallet(s)
     issuer = _issuer(w, a.as_did)
-    vf, vu = _validity(a)
     with open_runtime(s) as rt:
         parent = rt.ledger.call("CredentialRegistry", "record", credential_key(a.parent))
         if parent["kind"] == 0:
             raise NodeError(f"no credential {a.parent} on the ledger", code="cli.unknown_credential")
         vu = min(vu, parent["valid_until"])
-        unsigned = vc.tn_delegation(issuer=issuer, subject=a.subject, parent=a.parent, ranges=_ranges(a),
+        unsigned = vc.tn_delegation(issuer=issuer, subject=a.subject, parent=a.parent, ranges=ranges,
                                     may_originate=not a.relay_only, may_delegate=a.may_delegate,
                                     valid_from=max(vf, parent["valid_from"]), valid_until=vu)
         signed = issue(w, rt.ledger, issuer, unsigned)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from node.cli.ledger import Out
+from node.cli.ledger import Out, user_file
 from node.settings import Settings
 
 __all__ = ["register"]
@@ -15,7 +15,11 @@ __all__ = ["register"]
 def cmd_demo(_s: Settings, a: argparse.Namespace, out: Out) -> int:
     from node.demo import run_demo
 
-    rows = run_demo(out, Path(a.keep) if a.keep else None)
+    keep = Path(a.keep) if a.keep else None
+    if keep is not None and not keep.exists():
+        with user_file(keep, write=True):
+            keep.mkdir(parents=True)
+    rows = run_demo(out, keep)
     return 0 if rows and rows[0].attest == "A" else 1
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 from typing import Any
 
+from did_method.document import DidState, render
 from did_method.ident import KeyType
 from did_method.resolver import Resolver
-from node.cli.ledger import Out
-from node.errors import ConfigError
+from did_method.syntax import is_valid_fragment
+from node.cli.ledger import Out, user_file
+from node.errors import ConfigError, NodeError
 from node.runtime import Runtime, open_runtime
 from node.settings import Settings
 from node.sync.didhistory import IndexHistory
@@ -34,7 +35,8 @@ def _open_wallet(s: Settings) -> Wallet:
 
 
 def cmd_wallet_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    w = Wallet.create(s.wallet_file, _wallet_passphrase(s))
+    with user_file(s.wallet_file, write=True):
+        w = Wallet.create(s.wallet_file, _wallet_passphrase(s))
     out(f"wallet created: {s.wallet_file}")
     out(f"ledger account: {w.ledger_account().address}")
     out("before creating DIDs, have a member onboard this account: "
@@ -43,14 +45,17 @@ def cmd_wallet_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_wallet_export(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    _open_wallet(s).export(a.out, s.backup_passphrase or _wallet_passphrase(s))
+    w = _open_wallet(s)
+    with user_file(a.out, write=True):
+        w.export(a.out, s.backup_passphrase or _wallet_passphrase(s))
     out(f"encrypted backup written to {a.out}")
     return 0
 
 
 def cmd_wallet_import(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    Wallet.import_backup(a.backup, s.backup_passphrase or _wallet_passphrase(s), s.wallet_file,
-                         _wallet_passphrase(s))
+    with user_file(s.wallet_file, write=True):  # reading the backup raises wallet.not_found / wallet.corrupt
+        Wallet.import_backup(a.backup, s.backup_passphrase or _wallet_passphrase(s), s.wallet_file,
+                             _wallet_passphrase(s))
     out(f"wallet restored to {s.wallet_file}")
     return 0
 
@@ -89,6 +94,12 @@ def cmd_did_rotate(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_did_service(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    # The contract stores any non-empty strings, and resolvers leave out a service they cannot show (SPEC.md 5.3):
+    # refuse here what would be written but never seen.
+    if not is_valid_fragment(a.id):
+        raise NodeError(f"--id {a.id[:40]!r} is not a fragment (1 to 32 of A-Z a-z 0-9 . _ -)", code="cli.bad_value")
+    if a.type and a.endpoint and "service" not in render(a.did, DidState(services={a.id: (a.type, a.endpoint)})):
+        raise NodeError(f"--endpoint {a.endpoint[:80]!r} is not an absolute URI", code="cli.bad_value")
     w = _open_wallet(s)
     with open_runtime(s) as rt:
         dids.set_service(w, rt.ledger, a.did, a.id, a.type, a.endpoint)
@@ -114,46 +125,20 @@ def cmd_did_resolve(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    import uvicorn
+    """Build the node from settings (:func:`node.server.build_node`) and serve until SIGINT / SIGTERM."""
+    from node.server import build_node
 
-    from node.api import create_app
-    from node.api.ledger import IndexView
-    from node.osp import build_services
-
-    with open_runtime(s) as rt:
-        follower = rt.follower()
-        follower.sync()
-        stop = threading.Event()
-        thread = threading.Thread(target=follower.run, kwargs={"interval": s.sync_interval, "stop": stop.is_set},
-                                  daemon=True, name="eidln-sync")
-        thread.start()
-        resolver = Resolver(IndexHistory(s.index_file), network=rt.deployment.network,
-                            chain_id=rt.deployment.chain_id)
-        svc = build_services(s, network=rt.deployment.network, chain_id=rt.deployment.chain_id,
-                             wallet=lambda: _open_wallet(s))
-        svc.start_refresh(s.sync_interval)
-        base = f"http://{s.api_host}:{s.api_port}"
-        out(f"serving did:eidln:{rt.deployment.network} on {base}/1.0/identifiers/")
-        for on, what in ((svc.engine, "/v1/attest (call-time attestation) and /v1/audit"),
-                         (svc.signer, "/stir/v1/signing (ATIS-1000082)"),
-                         (svc.verifier, "/stir/v1/verification (ATIS-1000082)")):
-            if on is not None:
-                out(f"serving {what} on {base}")
-        try:
-            issuer = None
-            if s.status_did:
-                from node.api.status import StatusIssuer
-
-                signer, vm = dids.signer_for(_open_wallet(s), s.status_did)
-                issuer = StatusIssuer(s.status_did, vm, signer, s.public_url or base)
-            view = IndexView(s.index_file, network=rt.deployment.network, status_issuer=issuer)
-            app = create_app(resolver, view, signer=svc.signer, verifier=svc.verifier, metrics=svc.metrics,
-                             engine=svc.engine, audit=svc.audit)
-            uvicorn.run(app, host=s.api_host, port=s.api_port, log_level="warning")
-        finally:
-            stop.set()
-            thread.join(timeout=10)
-            svc.close()
+    node = build_node(s, wallet=lambda: _open_wallet(s))
+    base = f"http://{s.api_host}:{s.api_port}"
+    out(f"serving did:eidln:{node.deployment.network} on {base}/1.0/identifiers/")
+    svc = node.services
+    for on, what in ((svc.engine, "/v1/attest (call-time attestation) and /v1/audit"),
+                     (svc.signer, "/stir/v1/signing (ATIS-1000082)"),
+                     (svc.verifier, "/stir/v1/verification (ATIS-1000082)"),
+                     (True, "/healthz, /readyz and /metrics")):
+        if on is not None:
+            out(f"serving {what} on {base}")
+    node.serve()
     return 0
 
 
@@ -161,11 +146,13 @@ def cmd_call_sign(s: Settings, a: argparse.Namespace, out: Out) -> int:
     """The dialer's one library call (:func:`wallet.passport.sign_call`) from the command line."""
     import time
 
-    from wallet.passport import sign_call
+    from wallet.passport import canonical_tn, sign_call
 
+    orig = canonical_tn(a.orig, "--from")  # passport.bad_claims naming the option, before the wallet is opened
+    dest = [canonical_tn(d, "--to") for d in a.dest]
     signer, kid = dids.signer_for(_open_wallet(s), a.did)
     rcd = {"nam": a.display_name} if a.display_name else None
-    out(sign_call(signer, kid=kid, orig=a.orig, dest=a.dest, iat=int(time.time()), credential_id=a.credential,
+    out(sign_call(signer, kid=kid, orig=orig, dest=dest, iat=int(time.time()), credential_id=a.credential,
                   rcd=rcd))
     return 0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,46 @@ from eth_utils import is_address, to_checksum_address
 from node.errors import NodeError
 from node.keystore import Keystore
 from node.ledger.client import Action, deploy_network
+from node.ledger.deployment import Deployment
 from node.ledger.roles import format_roles, parse_roles
 from node.runtime import Runtime, open_backend, open_runtime
 from node.settings import Settings
-from node.sync.follower import SyncStatus, SyncStep
+from node.sync.follower import Follower, SyncStatus, SyncStep
 
-__all__ = ["register", "Out"]
+__all__ = ["register", "Out", "user_file", "bounded", "range_count"]
 
 Out = Callable[[str], None]
+
+MAX_RANGE_COUNT = 100_000  # NumberAuthority.vy MAX_RANGE_COUNT: the most numbers in one range
+MAX_GOVERNORS = 32  # Members.vy MAX_GOVERNORS
+
+
+@contextmanager
+def user_file(path: str | Path, *, write: bool = False) -> Iterator[None]:
+    """Turn an ``OSError`` on a file or directory the user named (an argument, ``EIDLN_WALLET``, ...) into
+    ``cli.file_unreadable`` / ``cli.file_unwritable`` naming it, instead of a defect."""
+    try:
+        yield
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        if exc.filename is not None and str(exc.filename) != str(path):
+            why += f": {exc.filename}"
+        if write:
+            raise NodeError(f"cannot write {path}: {why}", code="cli.file_unwritable") from None
+        raise NodeError(f"cannot read {path}: {why}", code="cli.file_unreadable") from None
+
+
+def bounded(value: int, option: str, low: int, high: int, *, code: str = "cli.bad_value") -> int:
+    """``value`` if ``low <= value <= high``; else ``code`` (default ``cli.bad_value``) naming the option."""
+    if not low <= value <= high:
+        raise NodeError(f"{option} must be between {low} and {high}, got {value}", code=code)
+    return value
+
+
+def range_count(value: int, option: str = "--count") -> int:
+    """A range count: 1 to :data:`MAX_RANGE_COUNT` (``numbers.bad_count``, the contract's code, checked here
+    first so that an out-of-range count never reaches the ABI encoder)."""
+    return bounded(value, option, 1, MAX_RANGE_COUNT, code="numbers.bad_count")
 
 
 def _e164(text: str) -> int:
@@ -65,19 +98,24 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
     if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", a.name):
         raise NodeError(f"network name {a.name!r} must be 1-16 lowercase letters or digits, starting with a letter",
                         code="config.invalid")
+    bounded(a.governors, "--governors", 0, MAX_GOVERNORS)
     external = [_account(Keystore(s.keys_dir, None), x) for x in a.governor_address]
     total = a.governors + len(external)
+    if total > MAX_GOVERNORS:
+        raise NodeError(f"{total} governors: at most {MAX_GOVERNORS}", code="members.too_many_governors")
     if not 1 <= a.threshold <= total:
         raise NodeError(f"threshold {a.threshold} must be between 1 and the {total} governors",
                         code="members.bad_threshold")
     ks = Keystore(s.keys_dir, s.passphrase)
+    with user_file(s.home, write=True):
+        s.home.mkdir(parents=True, exist_ok=True)
     with open_backend(s) as backend:
         out(f"chain: {s.chain} (chain id {backend.chain_id()}, head {backend.head()})")
-        deployer = ks.load("deployer") if "deployer" in ks.names() else ks.create("deployer")
+        deployer = ks.load("deployer") if "deployer" in ks.names() else _create_account(ks, "deployer")
         governors: list[str] = []
         for i in range(1, a.governors + 1):
             name = f"governor{i}"
-            acct = ks.load(name) if name in ks.names() else ks.create(name)
+            acct = ks.load(name) if name in ks.names() else _create_account(ks, name)
             governors.append(acct.address)
             out(f"governor {name}: {acct.address}")
         for addr in external:
@@ -87,7 +125,8 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
         if len(set(governors)) != len(governors):
             raise NodeError("the same governor address is given twice", code="members.already_member")
         dep = deploy_network(backend, deployer, governors, a.threshold, network=a.name)
-        dep.save(s.network_file)
+        with user_file(s.network_file, write=True):
+            dep.save(s.network_file)
     for name, addr in dep.addresses().items():
         out(f"  {name:<19} {addr}")
     out(f"network ready: {total} governor(s), threshold {a.threshold}, written to {s.network_file}")
@@ -97,7 +136,8 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
 def cmd_network_besu(s: Settings, a: argparse.Namespace, out: Out) -> int:
     from node.consortium import generate_network
 
-    net = generate_network(Path(a.out), validators=a.validators, chain_id=a.chain_id, force=a.force)
+    with user_file(a.out, write=True):
+        net = generate_network(Path(a.out), validators=a.validators, chain_id=a.chain_id, force=a.force)
     out(f"wrote a {a.validators}-validator QBFT network (chain id {a.chain_id}) to {a.out}")
     for v in net.validators:
         out(f"  validator {v}")
@@ -109,8 +149,13 @@ def cmd_network_besu(s: Settings, a: argparse.Namespace, out: Out) -> int:
 # ---------------------------------------------------------------------------------------------- accounts
 
 
+def _create_account(ks: Keystore, name: str) -> LocalAccount:
+    with user_file(ks.directory, write=True):
+        return ks.create(name)
+
+
 def cmd_account_new(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    acct = Keystore(s.keys_dir, s.passphrase).create(a.name)
+    acct = _create_account(Keystore(s.keys_dir, s.passphrase), a.name)
     out(f"{a.name}: {acct.address}")
     return 0
 
@@ -134,15 +179,15 @@ def _action(rt: Runtime, a: argparse.Namespace) -> Action:
     if a.action == "remove":
         return Action.remove(_account(ks, a.account))
     if a.action == "threshold":
-        return Action.set_threshold(a.value)
+        return Action.set_threshold(bounded(a.value, "--value", 1, MAX_GOVERNORS, code="members.bad_threshold"))
     if a.action == "offboard":
         return Action.offboard(_account(ks, a.account))
     if a.action == "assign-blocks":
-        return Action.assign_blocks(_e164(a.start), a.count, _account(ks, a.holder))
+        return Action.assign_blocks(_e164(a.start), range_count(a.count), _account(ks, a.holder))
     if a.action == "assign-numbers":
-        return Action.assign_numbers(_e164(a.start), a.count, _account(ks, a.holder))
+        return Action.assign_numbers(_e164(a.start), range_count(a.count), _account(ks, a.holder))
     if a.action == "port":
-        return Action.port(_e164(a.start), a.count, _account(ks, a.to))
+        return Action.port(_e164(a.start), range_count(a.count), _account(ks, a.to))
     raise NodeError(f"unknown action {a.action}", code="cli.usage")
 
 
@@ -160,13 +205,22 @@ def cmd_member_propose(s: Settings, a: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+def _proposal_id(value: int) -> int:
+    if not 0 <= value < 2**256:
+        raise NodeError(f"there is no proposal {value} (ids are whole numbers from 0)",
+                        code="members.proposal_not_open")
+    return value
+
+
 def cmd_member_vote(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    _proposal_id(a.proposal)
     with open_runtime(s) as rt:
         _proposal_line(rt.ledger.vote(_signer(rt, a.as_), a.proposal), out)
     return 0
 
 
 def cmd_member_cancel(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    _proposal_id(a.proposal)
     with open_runtime(s) as rt:
         rt.ledger.cancel(_signer(rt, a.as_), a.proposal)
         out(f"proposal {a.proposal}: cancelled")
@@ -174,6 +228,8 @@ def cmd_member_cancel(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_member_onboard(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    if not 1 <= len(a.kind.encode()) <= 32:  # Members.vy: kind is a String[32]
+        raise NodeError(f"--kind must be 1 to 32 bytes, got {len(a.kind.encode())}", code="cli.bad_value")
     with open_runtime(s) as rt:
         account = _account(rt.keystore, a.account)
         rt.ledger.onboard(_signer(rt, a.as_), account, a.kind)
@@ -227,30 +283,69 @@ def _progress(out: Out) -> Callable[[SyncStep, SyncStatus], None]:
 
 
 def cmd_node_run(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    stopping = {"flag": False}
+    """Follow the chain into the index. ``--once``: catch up and exit (an error exits non-zero). Otherwise run until
+    SIGINT / SIGTERM, retrying an unreachable chain with backoff and refusing a replaced or rewound one (one line
+    per change of state; :class:`node.sync.service.SyncService`)."""
+    from node.sync.service import SyncHealth, SyncService
 
-    def stop(signum: int, frame: object) -> None:
-        stopping["flag"] = True
-
-    signal.signal(signal.SIGTERM, stop)
-    with open_runtime(s) as rt:
-        f = rt.follower()
-        st = f.status()
-        out(f"node: chain {s.chain} id {rt.deployment.chain_id}, head {st.head}, index at {st.synced}, "
-            f"confirmations {s.confirmations}")
-        if a.once:
+    if a.once:
+        with open_runtime(s) as rt:
+            f = rt.follower()
+            st = f.status()
+            out(f"node: chain {s.chain} id {rt.deployment.chain_id}, head {st.head}, index at {st.synced}, "
+                f"confirmations {s.confirmations}")
             st = f.sync(progress=_progress(out))
             out(f"in sync at block {st.synced} (head {st.head})")
-            return 0
+        return 0
+    Deployment.load(s.network_file)  # no network here (a typo in EIDLN_HOME?) fails now; a chain outage is retried
+    with ExitStack() as stack:
+        opened: list[Runtime] = []
+        followers: list[Follower] = []
+
+        def connect() -> Follower:
+            if not opened:
+                opened.append(stack.enter_context(open_runtime(s)))
+            f = opened[0].follower()
+            followers.append(f)
+            st = f.status()
+            out(f"node: chain {s.chain} id {opened[0].deployment.chain_id}, head {st.head}, index at {st.synced}, "
+                f"confirmations {s.confirmations}")
+            return f
+
+        def changed(old: SyncHealth, new: SyncHealth) -> None:
+            if new.state in ("retrying", "refused"):
+                out(f"sync {new.state}: {new.code}: {new.message}")
+            elif new.state == "following" and old.state in ("retrying", "refused"):
+                out(f"sync following again at block {new.synced} (head {new.head})")
+
+        show = _progress(out)
+        news = [True]  # print "in sync" once at start and after each catch-up that ingested something
+
+        def progress(step: SyncStep, st: SyncStatus) -> None:
+            news[0] = True
+            show(step, st)
+
+        def confirmed(_: float) -> None:
+            if news[0] and followers:
+                news[0] = False
+                out(f"in sync at block {followers[-1].synced}")
+
+        service = SyncService(connect, interval=s.sync_interval, progress=progress, on_change=changed,
+                              on_confirmed=confirmed)
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: service.stop(timeout=0))
         try:
-            f.run(interval=s.sync_interval, stop=lambda: stopping["flag"], progress=_progress(out))
+            service.run()
         except KeyboardInterrupt:
             pass
-        out(f"stopped at block {f.synced}")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        out(f"stopped at block {service.health.synced}")
     return 0
 
 
 def cmd_node_status(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    if a.max_lag is not None:
+        bounded(a.max_lag, "--max-lag", 0, 2**63 - 1)
     with open_runtime(s) as rt:
         f = rt.follower()
         st = f.status()

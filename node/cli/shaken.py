@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from node.cli.ledger import bounded, user_file
 from node.errors import ConfigError
 from node.settings import Settings
 from node.shaken.errors import BAD_TNAUTHLIST, ShakenError
@@ -43,7 +44,8 @@ def cmd_pki_init(_s: Settings, a: argparse.Namespace, out: Out) -> int:
     out_dir = Path(a.out)
     if (out_dir / "sp-key.pem").exists():
         raise ConfigError(f"{out_dir / 'sp-key.pem'} exists; choose another --out (a new PKI invalidates the old)")
-    pki = generate_test_pki(spc=spc, out_dir=out_dir, now=datetime.now(UTC))
+    with user_file(out_dir, write=True):
+        pki = generate_test_pki(spc=spc, out_dir=out_dir, now=datetime.now(UTC))
     for name in sorted(pki.pems):
         path = out_dir / name
         out(f"{path}  ({oct(path.stat().st_mode & 0o777)[2:]})")
@@ -101,6 +103,7 @@ def pki_server(directory: Path, host: str = "127.0.0.1", port: int = 8444) -> Th
 
 
 def cmd_pki_serve(_s: Settings, a: argparse.Namespace, out: Out) -> int:
+    bounded(a.port, "--port", 0, 65535)  # 0: any free port
     try:
         server = pki_server(Path(a.dir), a.host, a.port)
     except OSError as exc:
@@ -122,10 +125,10 @@ def cmd_pki_import_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
     from did_method.ident import KeyType
     from node.cli.identity import _open_wallet
 
+    with user_file(a.pem):
+        pem = Path(a.pem).read_bytes()
     try:
-        key = load_pem_private_key(Path(a.pem).read_bytes(), password=None)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {a.pem}: {exc.strerror}") from None
+        key = load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{a.pem} is not an unencrypted PEM private key ({exc})") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):

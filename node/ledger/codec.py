@@ -3,6 +3,12 @@
 One :class:`ContractCodec` per contract: ``encode(fn, *args)`` gives calldata, ``decode_result`` the return
 value, ``decode_log`` turns a raw :class:`node.chain.Log` into an :class:`Event` with named, plain-Python
 arguments (bytes, ints, checksummed addresses, tuples as dicts). Structs come back as dicts.
+
+**Strings from the chain are decoded leniently.** A contract's ``String`` holds whatever bytes a transaction sent:
+any onboarded account can put invalid UTF-8 into, say, a DID service endpoint with hand-made calldata. eth-abi's
+strict decoder then raises, and a node that cannot decode one event cannot sync past it: one account would halt
+every node's ledger copy (and so every OSP's A). Here invalid UTF-8 decodes with U+FFFD in place of the bad bytes,
+so the event is kept and the chain is followed; what the node shows is the text that could be read.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from functools import cache
 from typing import Any
 
 import eth_abi
+from eth_abi.codec import ABICodec
+from eth_abi.decoding import StringDecoder
+from eth_abi.registry import BaseEquals, registry
 from eth_utils import (
     collapse_if_tuple,
     event_abi_to_log_topic,
@@ -23,6 +32,21 @@ from contracts import artifact
 from node.chain.base import Log
 
 __all__ = ["ContractCodec", "Event", "codec"]
+
+
+class _LenientString(StringDecoder):
+    def __init__(self, handle_string_errors: str = "replace") -> None:
+        super().__init__(handle_string_errors=handle_string_errors)
+
+
+def _lenient_codec() -> ABICodec:
+    reg = registry.copy()
+    reg.unregister_decoder("string")
+    reg.register_decoder(BaseEquals("string"), _LenientString, label="string")
+    return ABICodec(reg)
+
+
+_DECODE = _lenient_codec().decode  # every decode of chain data: see the module notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +128,7 @@ class ContractCodec:
         for name, abi in self._functions.items():
             if function_abi_to_4byte_selector(abi) == sel:  # type: ignore[arg-type]
                 inputs = abi["inputs"]
-                values = eth_abi.decode(_types(inputs), calldata[4:])
+                values = _DECODE(_types(inputs), calldata[4:])
                 return name, {p["name"]: _plain(v, p) for p, v in zip(inputs, values, strict=True)}
         raise ValueError(f"calldata does not call a function of {self.name}")
 
@@ -113,7 +137,7 @@ class ContractCodec:
 
     def decode_result(self, fn: str, data: bytes) -> Any:
         outputs = self._functions[fn]["outputs"]
-        values = eth_abi.decode(_types(outputs), data)
+        values = _DECODE(_types(outputs), data)
         plain = [_plain(v, p) for p, v in zip(outputs, values, strict=True)]
         return plain[0] if len(plain) == 1 else tuple(plain)
 
@@ -126,9 +150,9 @@ class ContractCodec:
         plain = [p for p in abi["inputs"] if not p["indexed"]]
         args: dict[str, Any] = {}
         for p, topic in zip(indexed, log.topics[1:], strict=True):
-            (v,) = eth_abi.decode([collapse_if_tuple(p)], topic)
+            (v,) = _DECODE([collapse_if_tuple(p)], topic)
             args[p["name"]] = _plain(v, p)
-        for p, v in zip(plain, eth_abi.decode(_types(plain), log.data), strict=True):
+        for p, v in zip(plain, _DECODE(_types(plain), log.data), strict=True):
             args[p["name"]] = _plain(v, p)
         ordered = {p["name"]: args[p["name"]] for p in abi["inputs"]}
         return Event(self.name, abi["name"], ordered, log.block_number, log.tx_index, log.log_index, log.tx_hash)

@@ -8,6 +8,15 @@
   mismatch the node walks back through the block hashes it stored until one matches the chain (hash
   equality there means the whole prefix is equal), drops the events above it and rebuilds the derived
   tables by replaying the rest — again in one transaction.
+* **A chain that is not ours is refused, never followed** (:class:`~node.errors.ChainRefused`; the index is left
+  exactly as it was). The index remembers the hashes of the genesis block and of the deployment block; a chain
+  with other ones at the same URL and chain id is a different chain (``chain.replaced``: a test chain restarted
+  without its state, a network re-created). A chain whose head is below the node's synced block has lost blocks
+  the node already applied (``chain.rewound``): following it would silently undo revocations. A reorganisation
+  deeper than ``max_reorg_depth`` blocks is refused too (``chain.reorg_too_deep``). The default is 0: the blocks a
+  node ingests are final (a QBFT chain's are; ``confirmations`` keeps a probabilistic chain's recent blocks out),
+  so any change under them is refused rather than replayed; a test chain that reorganises on purpose sets it
+  higher (``EIDLN_MAX_REORG_DEPTH``). :meth:`Follower.check_chain` runs at start and after every reconnection.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.chain.base import BlockRef, ChainBackend, Log
-from node.errors import ChainIdMismatch, ConfigError, NotInSync, StoreError
+from node.errors import ChainError, ChainIdMismatch, ChainRefused, ConfigError, NotInSync, StoreError
 from node.ledger.codec import codec
 from node.ledger.deployment import Deployment
 from node.sync.apply import Checker, apply_event
@@ -55,9 +64,10 @@ class SyncStep:
 
 class Follower:
     def __init__(self, backend: ChainBackend, store: Store, deployment: Deployment, *, confirmations: int = 0,
-                 batch_blocks: int = 500, check: Checker | None = None) -> None:
-        if confirmations < 0 or batch_blocks < 1:
-            raise ConfigError("confirmations must be >= 0 and batch_blocks >= 1")
+                 batch_blocks: int = 500, check: Checker | None = None, max_reorg_depth: int = 0) -> None:
+        if confirmations < 0 or batch_blocks < 1 or max_reorg_depth < 0:
+            raise ConfigError("confirmations and max_reorg_depth must be >= 0 and batch_blocks >= 1")
+        self.max_reorg_depth = max_reorg_depth
         self.backend = backend
         self.store = store
         self.deployment = deployment
@@ -67,7 +77,7 @@ class Follower:
         self.check = check if check is not None else CredentialChecker(network=deployment.network,
                                                                        chain_id=deployment.chain_id)
         self._by_address = {a.lower(): n for n, a in deployment.addresses().items()}
-        self._check_identity()
+        self.check_chain()
 
     def _check_identity(self) -> None:
         chain_id = self.backend.chain_id()
@@ -81,6 +91,32 @@ class Follower:
         elif stored != mine:
             raise StoreError("this index belongs to another network deployment; use a fresh index file",
                              code="store.other_network")
+
+    def check_chain(self) -> None:
+        """Refuse a chain that is not the one this index was built from (see the module notice): compare, or on
+        first use record, the hashes of the genesis block and of the deployment block; then check the synced
+        block. Raises :class:`~node.errors.ChainRefused`; changes nothing in the index but the first record."""
+        self._check_identity()
+        for key, number in (("genesis_hash", 0), ("deployment_hash", self.deployment.start_block)):
+            chain_hash = self._chain_hash(number)
+            stored = self.store.get_meta(key)
+            if stored is None:
+                if chain_hash is not None:
+                    self.store.set_meta(key, chain_hash.hex())
+            elif chain_hash is None or chain_hash.hex() != stored:
+                what = "genesis block" if number == 0 else f"deployment block {number}"
+                seen = "none" if chain_hash is None else "0x" + chain_hash.hex()[:16] + "…"
+                raise ChainRefused(f"the chain's {what} is {seen}, but this index was built from 0x{stored[:16]}…: "
+                                   "a different chain answers at this URL; the node keeps its index and does not "
+                                   "follow it", code="chain.replaced")
+        synced = self.store.synced_block
+        if synced is not None and synced > self.backend.head():
+            self._rewound(synced)
+
+    def _rewound(self, synced: int) -> None:
+        raise ChainRefused(f"the chain's head {self.backend.head()} is below block {synced} that this node has "
+                           "synced: the chain lost blocks (restored from an old state?); following it would undo "
+                           "what the node applied, so it does not", code="chain.rewound")
 
     @property
     def synced(self) -> int:
@@ -191,11 +227,19 @@ class Follower:
         mine = self.store.block_hash(synced)
         if mine is None or self._chain_hash(synced) == mine:
             return 0
-        ancestor = self.deployment.start_block - 1
+        self.check_chain()  # another genesis or deployment block, or a head below ours: refused, not reorganised
+        ancestor: int | None = None
         for number, h in self.store.known_blocks_desc(synced - 1):
+            if synced - number > self.max_reorg_depth:
+                break
             if self._chain_hash(number) == h:
                 ancestor = number
                 break
+        if ancestor is None:
+            raise ChainRefused(f"block {synced} of the chain is not the one this node synced, and no common block "
+                               f"lies within {self.max_reorg_depth} blocks: a reorganisation deeper than the node "
+                               "accepts (max_reorg_depth); the node keeps its index and does not follow",
+                               code="chain.reorg_too_deep")
         with self.store.transaction() as db:
             db.execute("DELETE FROM events WHERE block > ?", (ancestor,))
             db.execute("DELETE FROM blocks WHERE number > ?", (ancestor,))
@@ -209,7 +253,12 @@ class Follower:
     def _chain_hash(self, number: int) -> bytes | None:
         if number > self.backend.head():
             return None
-        return self.backend.block(number).hash
+        try:
+            return self.backend.block(number).hash
+        except ChainError as exc:
+            if exc.code == "chain.block_not_found":
+                return None
+            raise
 
     # ------------------------------------------------------------------ loops
 

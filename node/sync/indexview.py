@@ -51,9 +51,12 @@ class IndexView:
             return self.db.execute(sql, params).fetchall()
 
     def tn_index(self) -> TNIndex:
-        """The TN index, brought up to date with the events synced since the last call (incrementally:
-        number holdings and accepted credentials only; rejected ones are skipped). A reorg, or anything the
-        incremental path cannot apply, rebuilds it from the index tables."""
+        """The TN index, brought up to date with the events synced since the last call (incrementally: number
+        holdings and accepted credentials only; rejected ones are skipped). A reorg, or anything the incremental
+        path cannot apply, rebuilds it from the index tables.
+
+        Every update is a new version (:meth:`TNIndex.fork`, copy-on-write): an index returned earlier never
+        changes, so a caller may keep reading it while the next update is applied."""
         with self._lock:
             last = self.db.execute("SELECT block, log_index FROM events ORDER BY block DESC, log_index DESC "
                                    "LIMIT 1").fetchone()
@@ -62,15 +65,17 @@ class IndexView:
             rows = self.db.execute("SELECT block, log_index, contract, name, args FROM events WHERE (block, log_index) "
                                    "> (?, ?) AND contract IN ('NumberAuthority', 'CredentialRegistry') "
                                    "ORDER BY block, log_index", self._pos).fetchall()
-            try:
-                for block, log_index, contract, name, args in rows:
-                    a = json.loads(args)
-                    if contract == "CredentialRegistry" and self._rejected(a["id"]):
-                        continue
-                    self._tn.apply_event({"contract": contract, "name": name, "args": a})
-                    self._pos = (block, log_index)
-            except Exception:  # an event the index cannot take incrementally (e.g. a parent it never saw)
-                return self._rebuild(last)
+            if rows:
+                new = self._tn.fork()
+                try:
+                    for _block, _log_index, contract, name, args in rows:
+                        a = json.loads(args)
+                        if contract == "CredentialRegistry" and self._rejected(a["id"]):
+                            continue
+                        new.apply_event({"contract": contract, "name": name, "args": a})
+                except Exception:  # an event the index cannot take incrementally (e.g. a parent it never saw)
+                    return self._rebuild(last)
+                self._tn = new
             if last is not None:
                 self._pos = tuple(last)
             return self._tn

@@ -309,7 +309,7 @@ def test_apply_event_mirrors_the_sync_handlers() -> None:
     assert ix.holder_of(18005550101) == (OTHER, 2) and ix.holder_of(18005550102) is None
     ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE + 1000, count=1000, from_holder=TNSP,
                       to_holder=OTHER, epoch=3))  # a whole block moves
-    assert ix.holder_of(BASE + 1500) == (OTHER, 3) and ix._numbers.keys() == {18005550100, 18005550101}
+    assert ix.holder_of(BASE + 1500) == (OTHER, 3) and ix.single_numbers() == {18005550100, 18005550101}
     ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE + 7, count=1, from_holder=TNSP,
                       to_holder=OTHER, epoch=4))
     ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE + 2000, count=1000, from_holder=TNSP,
@@ -317,7 +317,7 @@ def test_apply_event_mirrors_the_sync_handlers() -> None:
     assert ix.holder_of(BASE + 7) == (OTHER, 4) and ix.holder_of(BASE + 2001) == (OTHER, 5)
     ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE, count=1000, from_holder=TNSP,
                       to_holder=OTHER, epoch=6))  # aligned, but BASE + 7 has its own entry: number by number
-    assert ix.holder_of(BASE + 7) == (OTHER, 6) and len(ix._numbers) == 1002
+    assert ix.holder_of(BASE + 7) == (OTHER, 6) and len(ix.single_numbers()) == 1002
     anchored = dict(id="0x" + cid(1).hex(), issuer="0x" + did(1).hex(), subject="0x" + did(2).hex(),
                     parent="0x" + ROOT_PARENT.hex(), flags=3, depth=0, valid_from=T0, valid_until=T1,
                     root_holder=TNSP, root_since=2, tns=[{"start": BASE + 5, "count": 10}])

@@ -155,3 +155,37 @@ def test_random_bodies_never_500(client: TestClient, doc: Any) -> None:
         assert r.headers["content-type"] == "application/problem+json" and "code" in r.json()
     else:
         assert r.json()["attest"] in ("A", "B", "C")
+
+
+def test_deep_json_and_lone_surrogates_are_400_not_a_crash_or_a_500(client: TestClient) -> None:
+    for raw, why in ((b"[" * 65536, "nested deeper"), (b'{"trunk": ' + b"[" * 100 + b"]" * 100 + b"}", "nested deeper"),
+                     (b'{"trunk": "\\ud800", "headers": {"To": "<sip:+13105550000@osp.example>"}}', "surrogate"),
+                     (b'{"trunk": "t", "headers": {"To": "<sip:+13105550000@osp.example>", "Fr\\udfffom": "x"}}',
+                      "surrogate")):
+        r = client.post("/v1/attest", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["code"] == "attest.bad_request", r.text
+        assert why in r.json()["detail"]
+
+
+def test_poison_requests_interleaved_with_calls_lose_no_decision(w: World) -> None:
+    """40 A decisions with 5 poison requests among them (a lone surrogate as the trunk, as a member name in the
+    headers): every poison request is a 400, and every decision is in the audit log."""
+    assert w.engine is not None and w.audit is not None
+    w.confirm()
+    app = create_app(Resolver(IndexHistory(w.index), network="local", chain_id=1337), engine=w.engine, audit=w.audit)
+    poison = [b'{"trunk": "\\ud800", "headers": {"To": "<sip:+13105550000@osp.example>"}}',
+              b'{"trunk": "cc-trunk", "headers": {"To": "<sip:+13105550000@osp.example>", "From": "\\udc00"}}']
+    origids = []
+    with served(app) as base, httpx.Client(base_url=base, timeout=10) as c:
+        for i in range(40):
+            b = body(w, w.call("cc", "cc", orig=f"1202555014{i % 10}", dest=f"131055501{i:02d}"),
+                     From=f"<sip:+1202555014{i % 10}@pbx.acme.example>", To=f"<sip:+131055501{i:02d}@osp.example>")
+            r = c.post("/v1/attest", json=b)
+            assert r.status_code == 200 and r.json()["attest"] == "A", r.text
+            origids.append(r.json()["origid"])
+            if i % 8 == 0:
+                bad = c.post("/v1/attest", content=poison[i % 2], headers={"content-type": "application/json"})
+                assert bad.status_code == 400, bad.text
+    w.audit.flush()
+    missing = [o for o in origids if w.audit.by_origid(o) is None]
+    assert not missing and w.audit.failed == 0

@@ -71,13 +71,61 @@ class Broken(Rec):
         return ("only", "three", "values")  # the INSERT wants ten: sqlite3.ProgrammingError
 
 
-def test_a_failed_write_never_wedges_flush_and_close_refuses_appends(tmp_path: Path) -> None:
+def test_a_record_that_cannot_describe_itself_is_kept_and_close_refuses_appends(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.sqlite")
     log.append(Broken("x", "1", "A", 1.0))
-    log.flush()  # returns: the failure is counted and logged, the queue drained
-    assert log.failed == 1
     log.append(Rec("ok", "1", "B", 2.0))
-    assert log.by_origid("ok") is not None and log.by_origid("x") is None
+    log.flush()  # returns: the queue is drained
+    assert log.malformed == 1 and log.failed == 0
+    assert log.by_origid("ok") is not None
+    kept = log.by_origid("x")  # never lost: stored with its origid and the failure as its reason
+    assert kept is not None and kept["reasons"][0]["code"] == "audit.row_failed"
     log.close()
     with pytest.raises(StoreError):
         log.append(Rec("late", "1", "B", 3.0))
+
+
+class Poison(Rec):
+    """A decision whose text is not Unicode (a lone surrogate, as a caller could send) and whose evidence is an
+    object SQLite cannot store: it used to take its whole group commit down with it."""
+
+    def audit_row(self) -> tuple[Any, ...]:
+        row = list(super().audit_row())
+        row[2] = "trunk-\ud800"
+        row[8] = {"not": "text"}
+        return tuple(row)
+
+
+def test_poison_rows_do_not_take_their_group_with_them(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite", group_delay=0.05)  # a long gather: poison and good rows share groups
+    for i in range(40):
+        log.append(Rec(f"good{i}", "12025550100", "A", 10.0 + i))
+        if i % 8 == 0:
+            log.append(Poison(f"poison{i}", "12025550100", "C", 10.0 + i))
+    log.flush()
+    assert len(log.query(attest="A", limit=1000)) == 40
+    kept = log.by_origid("poison0")
+    assert kept is not None and kept["trunk"] == "trunk-\\ud800" and kept["evidence"] == {"not": "text"}
+    assert log.failed == 0 and log.pending == 0
+    log.close()
+
+
+def test_rows_refused_by_a_locked_database_are_retried_until_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "audit.sqlite"
+    log = AuditLog(path, busy_timeout=0.05, retry_delay=0.05)
+    other = sqlite3.connect(str(path), isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the database: every write fails for now
+    for i in range(20):
+        log.append(Rec(f"r{i}", "12025550100", "A", 1.0 + i))
+    deadline = threading.Event()
+    while log.pending < 20 and not deadline.wait(0.01):  # wait for the state: all 20 refused and kept for retry
+        pass
+    assert log.failed >= 20 and log.pending == 20 and log.dropped == 0
+    other.execute("ROLLBACK")
+    other.close()
+    while log.pending and not deadline.wait(0.01):  # the writer retries on its own
+        pass
+    assert len(log.query(limit=100)) == 20 and log.pending == 0
+    log.close()

@@ -69,8 +69,13 @@ class World:
     def sync(self) -> None:
         Follower(self.net.backend, self.store, self.net.ledger.deployment).sync()
         assert self.snapshot is not None
-        self.snapshot.refresh()
         self.clock[0] = self.net.backend.block(self.net.backend.head()).timestamp + 100
+        self.snapshot.refresh(confirmed_at=self.clock[0])  # as the node's follower does after each sync
+
+    def confirm(self) -> None:
+        """The follower confirms the ledger copy current now (it is: the embedded chain is in this process)."""
+        assert self.snapshot is not None
+        self.snapshot.refresh(confirmed_at=self.clock[0])
 
 
 def build(tmp: Path) -> World:
@@ -113,5 +118,6 @@ def build(tmp: Path) -> World:
     w.audit = AuditLog(tmp / "audit.sqlite")
     w.engine = AttestationEngine(policy=parse_policy(POLICY), signer=ShakenSigner(osp_key, "https://osp.test/sp.pem"),
                                  mechanisms=[LedgerMechanism(w.snapshot)], audit=w.audit, clock=lambda: w.clock[0],
-                                 position=lambda: w.snapshot.position if w.snapshot else None)
+                                 snapshot=w.snapshot)
+    w.confirm()
     return w

@@ -69,7 +69,7 @@ def test_reorg_is_undone_by_replay(tmp_path: Path) -> None:
         snapshot = chain._rpc("evm_snapshot", [])
         populate(net, rounds=1, first=1)  # the branch that will be dropped: new members, DIDs, credentials
         store = Store(tmp_path / "index.sqlite")
-        f = Follower(chain, store, net.ledger.deployment, batch_blocks=4)
+        f = Follower(chain, store, net.ledger.deployment, batch_blocks=4, max_reorg_depth=1000)
         f.sync()
         dropped_head = chain.head()
         assert store.count("credentials") == 6
