@@ -3,6 +3,8 @@ eth-account) per named account, written atomically with mode 0600.
 
 The ledger account is the secp256k1 key that signs transactions; it is not a DID key (those live in the
 wallet). The v3 format is what geth, Besu tooling and web3 read, so operators can move accounts between tools.
+Key files are read with :func:`wallet.strictjson.loads` (at most 64 KiB; a v3 file is about 500 bytes), so a
+damaged or hostile file is ``keystore.corrupt``, never a crash of the interpreter.
 """
 
 from __future__ import annotations
@@ -12,15 +14,25 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from node.errors import NodeError
+from wallet import strictjson
 
 __all__ = ["KeystoreError", "Keystore"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_MAX_KEY_FILE = 64 * 1024
+
+
+def _read_json(path: Path) -> Any:
+    """A key file's JSON: ``FileNotFoundError``, another ``OSError``, or ``JsonError`` (a ``ValueError``)."""
+    with open(path, "rb") as f:
+        data = f.read(_MAX_KEY_FILE + 1)
+    return strictjson.loads(data, max_bytes=_MAX_KEY_FILE)
 
 
 class KeystoreError(NodeError):
@@ -52,7 +64,9 @@ class Keystore:
     def address(self, name: str) -> str:
         path = self._path(name)
         try:
-            data = json.loads(path.read_text())
+            data = _read_json(path)
+            if not isinstance(data, dict) or not isinstance(data.get("address"), str):
+                raise KeyError("address")
             return _checksum(data["address"])
         except FileNotFoundError:
             raise KeystoreError(f"no account named {name!r} in {self.directory}", code="keystore.not_found") from None
@@ -89,7 +103,7 @@ class Keystore:
     def load(self, name: str) -> LocalAccount:
         path = self._path(name)
         try:
-            blob = json.loads(path.read_text())
+            blob = _read_json(path)
         except FileNotFoundError:
             raise KeystoreError(f"no account named {name!r} in {self.directory}", code="keystore.not_found") from None
         except (OSError, ValueError) as exc:

@@ -1,9 +1,20 @@
 """DID lifecycle from a wallet: create, rotate a key, add / remove a service, deactivate.
 
 Writes go to the ledger through the node's :class:`~node.ledger.client.Ledger` (preflighted: a refused write
-sends nothing), signed by the wallet's ledger account. Order keeps everything recoverable: a new key is
-saved in the encrypted wallet **before** the ledger write (so a crash cannot lose a key the ledger knows);
-if the ledger refuses, the unused key is removed again and the wallet saved.
+sends nothing), signed by the wallet's ledger account. Order keeps everything recoverable, whoever else writes
+the wallet file meanwhile (another ``eidln`` process, another ``Wallet`` object):
+
+1. one wallet transaction (:meth:`~wallet.keystore.Wallet.transaction`) saves the new key **and** its name
+   under ``pending`` in the metadata, before the ledger write: a crash (even SIGKILL) at any later point leaves
+   the key in the wallet and marked as of unknown outcome (``eidln did show`` lists it);
+2. the ledger write, outside any transaction: the wallet's writer lock is never held across network I/O;
+3. one wallet transaction records the outcome: on success the DID entry **and** the cleared ``pending`` mark
+   together; if the ledger refused (``LedgerRuleError``: nothing was written), the unused key is removed and
+   the mark cleared together. On any other failure (transport error, timeout, interrupt) nobody knows whether
+   the write landed, so the key stays, marked pending.
+
+Each transaction re-reads the file under the lock before it changes anything, so concurrent writers of one
+wallet lose nothing (see :mod:`wallet.keystore`).
 
 The wallet's metadata records, per DID, which wallet key holds which fragment:
 ``{"dids": {"did:eidln:…": {"keys": {"key-1": "k3f2…"}, "active": ["key-1"], "deactivated": false}}}``.
@@ -44,24 +55,32 @@ def _entry(w: Wallet, did: str) -> dict[str, Any]:
     return entry
 
 
+def _settle(w: Wallet, name: str) -> None:
+    """Clear a key's ``pending`` mark (inside a transaction)."""
+    pending = w.metadata.get("pending", [])
+    if name in pending:
+        pending.remove(name)
+    if not pending:
+        w.metadata.pop("pending", None)
+
+
 @contextmanager
 def _new_key(w: Wallet, key_type: KeyType) -> Iterator[tuple[str, Signer]]:
-    """A fresh key saved in the wallet first. It is removed again only when the ledger refused the write
-    (``LedgerRuleError``: preflight refused, or the transaction reverted), i.e. when nothing was written.
-    On any other failure (transport error, timeout, interrupt) the outcome is unknown, so the key stays,
-    recorded under ``pending`` in the metadata, where ``eidln did show`` reports it."""
+    """A fresh key, saved in the wallet with a ``pending`` mark before the body (the ledger write) runs.
+
+    If the ledger refused the write (``LedgerRuleError``: preflight refused, or the transaction reverted, so
+    nothing was written), the key and its mark are removed again. On any other failure the outcome is unknown
+    and both stay. On success the caller records the outcome and calls :func:`_settle` in one transaction."""
     name = f"k{secrets.token_hex(6)}"
-    signer = w.add_key(name, key_type)
-    w.save()
+    with w.transaction():
+        signer = w.add_key(name, key_type)
+        w.metadata.setdefault("pending", []).append(name)
     try:
         yield name, signer
     except LedgerRuleError:
-        w.remove_key(name)
-        w.save()
-        raise
-    except BaseException:
-        w.metadata.setdefault("pending", []).append(name)
-        w.save()
+        with w.transaction():
+            w.remove_key(name)
+            _settle(w, name)
         raise
 
 
@@ -73,8 +92,9 @@ def create_did(w: Wallet, ledger: Ledger, *, key_type: KeyType = KeyType.ED25519
         did = format_did(ledger.deployment.network, ident)
         ledger.transact(w.ledger_account(), "DIDRegistry", "create", ident, "key-1", int(key_type),
                         signer.public_key, relationships)
-    wallet_dids(w)[did] = {"keys": {"key-1": name}, "active": ["key-1"], "deactivated": False}
-    w.save()
+    with w.transaction():
+        wallet_dids(w)[did] = {"keys": {"key-1": name}, "active": ["key-1"], "deactivated": False}
+        _settle(w, name)
     return did
 
 
@@ -89,9 +109,11 @@ def rotate_key(w: Wallet, ledger: Ledger, did: str, *, old_fragment: str | None 
     with _new_key(w, key_type) as (name, signer):
         ledger.transact(w.ledger_account(), "DIDRegistry", "rotate_key", parse_did(did).ident, old, fragment,
                         int(key_type), signer.public_key, relationships)
-    entry["keys"][fragment] = name
-    entry["active"] = [f for f in entry["active"] if f != old] + [fragment]
-    w.save()
+    with w.transaction():
+        entry = _entry(w, did)
+        entry["keys"][fragment] = name
+        entry["active"] = [f for f in entry["active"] if f != old] + [fragment]
+        _settle(w, name)
     return fragment
 
 
@@ -107,10 +129,10 @@ def remove_service(w: Wallet, ledger: Ledger, did: str, fragment: str) -> None:
 
 
 def deactivate(w: Wallet, ledger: Ledger, did: str) -> None:
-    entry = _entry(w, did)
+    _entry(w, did)
     ledger.transact(w.ledger_account(), "DIDRegistry", "deactivate", parse_did(did).ident)
-    entry["deactivated"] = True
-    w.save()
+    with w.transaction():
+        _entry(w, did)["deactivated"] = True
 
 
 def signer_for(w: Wallet, did: str, fragment: str | None = None) -> tuple[Signer, str]:

@@ -27,18 +27,30 @@ Decisions:
 * Every seal draws a fresh salt and nonce. Files go to a temporary file in the same directory (mode 0600),
   fsynced, then renamed into place (``replace=True``) or hard-linked (``replace=False``, so an existing file is
   never replaced), and the directory is fsynced. A crash leaves the old file or the new one, never a mix.
+  A sealed file over 16 MiB is refused before anything is written: it could not be read back.
+* The file is parsed by :func:`wallet.strictjson.loads` (at most 16 MiB, 32 levels, no duplicate members), so a
+  file of nested brackets is ``wallet.corrupt`` in microseconds, whatever the interpreter's recursion limit.
+* Writers serialize on :func:`locked`: an exclusive ``flock`` on a sibling file ``<wallet>.lock`` (created
+  0600, never deleted: deleting a lock file lets two writers lock two different inodes). ``flock`` belongs to
+  the open file, so the kernel releases it when the holder dies, even by SIGKILL: a crash never leaves the
+  wallet locked. Inside one process the lock is re-entrant per file (one thread at a time, and the same thread
+  may take it again), so a process that opens the same wallet twice cannot deadlock itself. Readers take no
+  lock: a rename is atomic, so a reader sees the old file or the new one.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import re
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +59,11 @@ import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 import nacl.utils
 
+from wallet import strictjson
 from wallet.errors import WalletError
 
-__all__ = ["FORMAT_VERSION", "MODERATE", "INTERACTIVE", "canonical_json", "corrupt", "seal", "unseal",
-           "read_file", "write_atomic"]
+__all__ = ["FORMAT_VERSION", "MODERATE", "INTERACTIVE", "MAX_FILE", "canonical_json", "corrupt", "seal", "unseal",
+           "read_file", "write_atomic", "lock_path", "locked"]
 
 FORMAT_VERSION = 1
 MODERATE = (argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE)
@@ -61,7 +74,7 @@ _KDF, _AEAD = "argon2id", "xchacha20poly1305-ietf"
 _HEADER_FIELDS = {"version", "kdf", "params", "salt", "aead", "nonce", "key_check"}
 _NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
-_MAX_FILE = 16 * 1024 * 1024
+MAX_FILE = 16 * 1024 * 1024
 _HEX = re.compile(r"[0-9a-f]*")
 
 
@@ -89,14 +102,10 @@ def seal(plaintext: bytes, passphrase: str, limits: tuple[int, int]) -> bytes:
     header = {"version": FORMAT_VERSION, "kdf": _KDF, "params": {"opslimit": limits[0], "memlimit": limits[1]},
               "salt": salt.hex(), "aead": _AEAD, "nonce": nonce.hex(), "key_check": check.hex()}
     ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, canonical_json(header), nonce, key)
-    return canonical_json({"header": header, "ciphertext": base64.b64encode(ciphertext).decode()}) + b"\n"
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise ValueError("duplicate member")
-    return out
+    blob = canonical_json({"header": header, "ciphertext": base64.b64encode(ciphertext).decode()}) + b"\n"
+    if len(blob) > MAX_FILE:
+        raise ValueError(f"the wallet file would be {len(blob)} bytes, over the {MAX_FILE} it may have")
+    return blob
 
 
 def _hex(value: object, size: int, what: str, where: object) -> bytes:
@@ -130,9 +139,9 @@ def _header(doc: object, where: object) -> tuple[dict[str, Any], int, int]:
 def unseal(blob: bytes, passphrase: str, where: object) -> tuple[bytes, tuple[int, int]]:
     """The plaintext and KDF limits of a file's bytes. Every failure is a :class:`WalletError` naming ``where``."""
     try:
-        doc = json.loads(blob.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise corrupt(where, "not JSON") from None
+        doc = strictjson.loads(blob, max_bytes=MAX_FILE)
+    except strictjson.JsonError as exc:
+        raise corrupt(where, f"not strict JSON: {exc.code}") from None
     header, ops, mem = _header(doc, where)
     salt = _hex(header["salt"], argon2id.SALTBYTES, "salt", where)
     nonce = _hex(header["nonce"], _NONCE_BYTES, "nonce", where)
@@ -160,12 +169,12 @@ def read_file(path: Path) -> bytes:
     """A wallet file's bytes: ``wallet.not_found`` if there is none, ``wallet.corrupt`` if unreadable or huge."""
     try:
         with open(path, "rb") as f:
-            blob = f.read(_MAX_FILE + 1)
+            blob = f.read(MAX_FILE + 1)
     except FileNotFoundError:
         raise WalletError(f"no wallet at {path}", code="wallet.not_found") from None
     except OSError as exc:
         raise corrupt(path, f"unreadable: {exc.strerror}") from None
-    if len(blob) > _MAX_FILE:
+    if len(blob) > MAX_FILE:
         raise corrupt(path, "larger than 16 MiB")
     return blob
 
@@ -199,3 +208,72 @@ def write_atomic(path: Path, data: bytes, *, replace: bool) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+# ------------------------------------------------------------------------------------------------ the writer lock
+
+
+class _Held:
+    """This process's hold on one lock file: a re-entrant mutex, the locked descriptor and the nesting depth."""
+
+    __slots__ = ("mutex", "fd", "depth")
+
+    def __init__(self) -> None:
+        self.mutex = threading.RLock()
+        self.fd = -1
+        self.depth = 0
+
+
+_HELD: dict[str, _Held] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    """A forked child holds no wallet lock (its parent does): drop the inherited state and descriptors."""
+    global _HELD, _HELD_GUARD
+    for held in _HELD.values():
+        if held.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(held.fd)  # closing a copy does not release the parent's flock
+    _HELD, _HELD_GUARD = {}, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file of the wallet file ``path``: ``<path>.lock`` beside it."""
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the writer lock of the wallet file ``path`` (blocking until it is free); see the module notice.
+
+    Re-entrant within a process: the thread that holds it may take it again (for this or another ``Wallet``
+    object on the same file); other threads of the process wait, as other processes do."""
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = os.path.join(os.path.realpath(directory), lock_path(path).name)
+    with _HELD_GUARD:
+        held = _HELD.setdefault(key, _Held())
+    with held.mutex:
+        if held.depth == 0:
+            fd = os.open(key, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            held.fd = fd
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+            if held.depth == 0:
+                fd, held.fd = held.fd, -1
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)  # explicit: a forked child may share this open file
+                finally:
+                    os.close(fd)

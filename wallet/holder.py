@@ -28,8 +28,8 @@ def keep(w: Wallet, credential: Mapping[str, Any], *, key_resolver: Callable[...
         first = result.errors[0]
         raise WalletError(f"the credential does not verify: {first.code}: {first.message}",
                           code="wallet.bad_credential")
-    w.metadata.setdefault("held", {})[str(credential["id"])] = dict(credential)
-    w.save()
+    with w.transaction():
+        w.metadata.setdefault("held", {})[str(credential["id"])] = dict(credential)
     return str(credential["id"])
 
 

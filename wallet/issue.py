@@ -33,8 +33,8 @@ def issue(w: Wallet, ledger: Ledger, issuer_did: str, unsigned: Mapping[str, Any
         created = datetime.fromtimestamp(head, UTC)
     signed = sign(unsigned, signer, verification_method=vm, created=created, loader=document_loader)
     ledger.anchor(w.ledger_account(), [anchor_of(signed).to_abi()])
-    w.metadata.setdefault("issued", {})[signed["id"]] = signed
-    w.save()
+    with w.transaction():
+        w.metadata.setdefault("issued", {})[signed["id"]] = signed
     return signed
 
 

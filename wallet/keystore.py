@@ -9,8 +9,33 @@ Decisions:
   hidden too, and a key cannot be swapped or rolled back on its own. (The node's per-account Ethereum v3
   keystore has no associated data and holds one key per file.)
 * Changes live in memory until :meth:`Wallet.save`, which re-encrypts with a fresh salt and nonce (one Argon2id
-  run) and replaces the file atomically. One writer per file. ``create``, ``export`` and ``import_backup``
-  never replace an existing file (``wallet.exists``).
+  run) and replaces the file atomically. ``create``, ``export`` and ``import_backup`` never replace an existing
+  file (``wallet.exists``).
+* **Several writers, no lost change.** Every write holds the file's writer lock (:func:`wallet.envelope.locked`:
+  ``flock`` on ``<wallet>.lock``, re-entrant within a process, released by the kernel if the holder dies) and,
+  under it, re-reads the file first. If another writer saved since this object last read or wrote the file,
+  this object's own changes since then are replayed onto the file's contents, as if it had written second:
+
+  - keys merge by name. A key added here and there under one name with different secrets is
+    ``wallet.key_exists`` (nothing is written; this object keeps its changes). A key removed here that the
+    other writer replaced stays: a key nobody here has seen is never dropped;
+  - metadata merges member by member (three-way, against what this object last read): a member changed only
+    there keeps its new value, one changed only here takes this object's value; when both changed it, objects
+    merge member by member, lists as sets (elements added here are appended, elements removed here are
+    removed), and for anything else this object's value wins (it is the later writer).
+
+  ``save`` is therefore safe for blind changes (add a key, set a member). A change computed from what the
+  wallet holds (check, then act) belongs in :meth:`Wallet.transaction`, which takes the lock, brings this
+  object up to date **before** the body runs and saves when it ends, so the body decides on the file's
+  current state; if the body or the save fails, the body's changes are rolled back in memory. The lock is
+  held only for that: callers never hold it across network I/O (``wallet.dids`` writes the ledger between two
+  short transactions). Reading (``open``) takes no lock. The other process's changes cost one more Argon2id
+  run to decrypt, only when the file did change (compared byte for byte). Merging in ``save`` itself, rather
+  than only in transactions, means no caller (``eidln pki import-key``, a library user's ``add_key`` then
+  ``save``) can lose another writer's change by forgetting the transaction.
+* The decrypted contents are read by :func:`wallet.strictjson.loads` (16 MiB, 32 levels, no duplicate
+  members); a save refuses (``ValueError``) metadata that this reader would refuse, so a wallet that saved
+  always opens again.
 * Passphrases are NFC-normalized (the same passphrase typed on two systems gives the same bytes), then UTF-8;
   a new one needs at least 12 characters. An open wallet keeps its passphrase in memory to re-encrypt on save.
   Secrets never appear in a repr, an exception message or a log; this module logs nothing.
@@ -19,11 +44,13 @@ Decisions:
 
 from __future__ import annotations
 
-import json
+import copy
+import hmac
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +60,7 @@ from eth_account.signers.local import LocalAccount
 from eth_keys import keys as eth_keys
 
 from did_method.ident import KeyType
-from wallet import envelope
+from wallet import envelope, strictjson
 from wallet.errors import WalletError
 from wallet.keys import Ed25519Key, Signer, generate_signer, load_signer
 
@@ -101,15 +128,22 @@ def _ledger_entry(secret: bytes, created: int) -> _Entry:
 
 
 def _payload(entries: dict[str, _Entry], metadata: dict[str, Any]) -> bytes:
+    """The plaintext of a wallet. ``ValueError`` if :func:`_parse_payload` would refuse it (metadata nested too
+    deep, a lone surrogate): a save must never write a file that cannot be opened again."""
     keys = [{"name": e.info.name, "type": e.info.type, "secret": e.secret.hex(), "created": e.info.created}
             for e in entries.values()]
-    return envelope.canonical_json({"keys": keys, "metadata": metadata})
+    plaintext = envelope.canonical_json({"keys": keys, "metadata": metadata})
+    try:
+        strictjson.loads(plaintext, max_bytes=envelope.MAX_FILE)
+    except strictjson.JsonError as exc:
+        raise ValueError(f"the wallet could not read this metadata back ({exc.code})") from None
+    return plaintext
 
 
 def _parse_payload(plaintext: bytes, where: object) -> tuple[dict[str, _Entry], dict[str, Any]]:
     """Entries and metadata of authenticated contents; anything unexpected is ``wallet.corrupt``."""
     try:
-        doc = json.loads(plaintext)
+        doc = strictjson.loads(plaintext, max_bytes=envelope.MAX_FILE)  # JsonError is a ValueError
         if not isinstance(doc, dict) or set(doc) != {"keys", "metadata"} or not isinstance(doc["metadata"], dict):
             raise ValueError("members")
         entries: dict[str, _Entry] = {}
@@ -130,17 +164,99 @@ def _parse_payload(plaintext: bytes, where: object) -> tuple[dict[str, _Entry], 
     return entries, doc["metadata"]
 
 
+# ------------------------------------------------------------------------------------------------ merging
+
+_MISSING: Any = object()  # a member or key that is not there
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON (``1`` is not ``true``, member order does not matter)."""
+    if a is _MISSING or b is _MISSING:
+        return a is b
+    return a is b or envelope.canonical_json(a) == envelope.canonical_json(b)
+
+
+def _has(items: list[Any], x: Any) -> bool:
+    return any(_same(y, x) for y in items)
+
+
+def _merge_json(base: Any, ours: Any, theirs: Any) -> Any:
+    """Three-way merge of metadata (see the module notice); ``_MISSING`` stands for an absent member."""
+    if _same(ours, base):
+        return theirs
+    if _same(theirs, base) or _same(theirs, ours):
+        return ours
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        b = base if isinstance(base, dict) else {}
+        out = {}
+        for k in [*theirs, *(k for k in ours if k not in theirs)]:
+            v = _merge_json(b.get(k, _MISSING), ours.get(k, _MISSING), theirs.get(k, _MISSING))
+            if v is not _MISSING:
+                out[k] = v
+        return out
+    if isinstance(ours, list) and isinstance(theirs, list):
+        before = base if isinstance(base, list) else []
+        added = [x for x in ours if not _has(before, x)]
+        removed = [x for x in before if not _has(ours, x)]
+        kept = [x for x in theirs if not _has(removed, x)]
+        return kept + [x for x in added if not _has(kept, x)]
+    return ours
+
+
+def _same_key(a: _Entry, b: _Entry) -> bool:
+    return a.info.type == b.info.type and hmac.compare_digest(a.secret, b.secret)
+
+
+def _merge_keys(base: dict[str, _Entry], ours: dict[str, _Entry], theirs: dict[str, _Entry],
+                where: object) -> dict[str, _Entry]:
+    """Replay this object's key changes (against ``base``) onto the file's keys (``theirs``)."""
+    out: dict[str, _Entry] = {}
+    for name, entry in theirs.items():
+        if name in base and name not in ours and _same_key(base[name], entry):
+            continue  # removed here, and nobody replaced it meanwhile
+        out[name] = entry
+    for name, entry in ours.items():
+        if name in base and _same_key(base[name], entry):
+            continue  # not changed here: the file decides (another writer may have removed it)
+        if name not in out:
+            out[name] = entry
+        elif not _same_key(out[name], entry):
+            raise WalletError(f"another writer added a different key named {name!r} to {where} meanwhile; "
+                              "nothing was written", code="wallet.key_exists")
+    return out
+
+
+def _replace_in_place(target: dict[str, Any], source: dict[str, Any]) -> None:
+    """Make ``target`` equal to ``source`` keeping ``target``'s nested dicts, so callers' references into the
+    metadata (``entry = w.metadata["dids"][did]``) stay live across a merge."""
+    if target is source:
+        return
+    for k in [k for k in target if k not in source]:
+        del target[k]
+    for k, v in source.items():
+        old = target.get(k, _MISSING)
+        if isinstance(old, dict) and isinstance(v, dict):
+            _replace_in_place(old, v)
+        else:
+            target[k] = v
+
+
 class Wallet:
     """An open wallet. Build one with :meth:`create`, :meth:`open` or :meth:`import_backup`."""
 
     def __init__(self, path: Path, passphrase: str, limits: tuple[int, int], entries: dict[str, _Entry],
-                 metadata: dict[str, Any], clock: Clock) -> None:
+                 metadata: dict[str, Any], clock: Clock, blob: bytes) -> None:
         self._path = path
         self._passphrase = passphrase
         self._limits = limits
         self._entries = entries
         self._metadata = metadata
         self._clock = clock
+        # What the file held when this object last read or wrote it: the base its own changes are measured from.
+        self._blob = blob
+        self._base_entries = dict(entries)
+        self._base_metadata = copy.deepcopy(metadata)
+        self._in_transaction = 0
 
     # ---------------------------------------------------------------------------------------- construction
 
@@ -157,9 +273,10 @@ class Wallet:
             raise WalletError(f"{path} exists already; not replacing it", code="wallet.exists")
         secret = ledger_key if ledger_key is not None else bytes(Account.create().key)
         entries = {LEDGER_KEY: _ledger_entry(secret, int(clock()))}
-        wallet = cls(path, passphrase, envelope.INTERACTIVE if fast else envelope.MODERATE, entries, {}, clock)
-        wallet._write(path, passphrase, replace=False)
-        return wallet
+        limits = envelope.INTERACTIVE if fast else envelope.MODERATE
+        blob = envelope.seal(_payload(entries, {}), passphrase, limits)
+        envelope.write_atomic(path, blob, replace=False)
+        return cls(path, passphrase, limits, entries, {}, clock, blob)
 
     @classmethod
     def open(cls, path: str | Path, passphrase: str, *, clock: Clock = time.time) -> Wallet:
@@ -167,9 +284,10 @@ class Wallet:
         ``wallet.corrupt`` or ``wallet.unsupported_version``."""
         path = Path(path)
         passphrase = _passphrase(passphrase, new=False)
-        plaintext, limits = envelope.unseal(envelope.read_file(path), passphrase, path)
+        blob = envelope.read_file(path)
+        plaintext, limits = envelope.unseal(blob, passphrase, path)
         entries, metadata = _parse_payload(plaintext, path)
-        return cls(path, passphrase, limits, entries, metadata, clock)
+        return cls(path, passphrase, limits, entries, metadata, clock, blob)
 
     @classmethod
     def import_backup(cls, backup_path: str | Path, backup_passphrase: str, new_path: str | Path,
@@ -179,9 +297,9 @@ class Wallet:
         if new_path.exists():
             raise WalletError(f"{new_path} exists already; not replacing it", code="wallet.exists")
         backup = cls.open(backup_path, backup_passphrase, clock=clock)
-        wallet = cls(new_path, new_passphrase, backup._limits, backup._entries, backup._metadata, clock)
-        wallet._write(new_path, new_passphrase, replace=False)
-        return wallet
+        blob = envelope.seal(_payload(backup._entries, backup._metadata), new_passphrase, backup._limits)
+        envelope.write_atomic(new_path, blob, replace=False)
+        return cls(new_path, new_passphrase, backup._limits, backup._entries, backup._metadata, clock, blob)
 
     # ---------------------------------------------------------------------------------------- persistence
 
@@ -189,31 +307,93 @@ class Wallet:
     def path(self) -> Path:
         return self._path
 
-    def _write(self, path: Path, passphrase: str, *, replace: bool) -> None:
-        blob = envelope.seal(_payload(self._entries, self._metadata), passphrase, self._limits)
-        envelope.write_atomic(path, blob, replace=replace)
+    def _catch_up(self) -> None:
+        """If the file changed since this object last read or wrote it, replay this object's changes onto it
+        (module notice). On ``wallet.key_exists`` nothing changes."""
+        try:
+            blob = envelope.read_file(self._path)
+        except WalletError as exc:
+            if exc.code != "wallet.not_found":
+                raise
+            return  # removed meanwhile: the save writes this object's state, as it always did
+        if blob == self._blob:
+            return
+        plaintext, _ = envelope.unseal(blob, self._passphrase, self._path)
+        theirs, their_metadata = _parse_payload(plaintext, self._path)
+        entries = _merge_keys(self._base_entries, self._entries, theirs, self._path)
+        metadata = _merge_json(self._base_metadata, self._metadata, their_metadata)
+        base_metadata = copy.deepcopy(their_metadata)
+        self._entries = entries
+        _replace_in_place(self._metadata, metadata)
+        self._blob, self._base_entries, self._base_metadata = blob, dict(theirs), base_metadata
+
+    def _commit(self) -> None:
+        """Catch up, seal (fresh salt and nonce) and replace the file. The caller holds the lock."""
+        self._catch_up()  # the lock is re-entrant: another object of this process may have saved meanwhile
+        blob = envelope.seal(_payload(self._entries, self._metadata), self._passphrase, self._limits)
+        envelope.write_atomic(self._path, blob, replace=True)
+        self._blob, self._base_entries, self._base_metadata = blob, dict(self._entries), copy.deepcopy(self._metadata)
+
+    def _changed(self) -> bool:
+        return (self._entries != self._base_entries
+                or not _same(self._metadata, self._base_metadata))
 
     def save(self) -> None:
-        """Re-encrypt (fresh salt and nonce) and atomically replace the wallet file."""
-        self._write(self._path, self._passphrase, replace=True)
+        """Under the writer lock: bring in what other writers saved (merged under this object's changes, module
+        notice), re-encrypt (fresh salt and nonce) and atomically replace the wallet file. Raises
+        ``wallet.key_exists`` if another writer added a different key under a name this object added."""
+        with envelope.locked(self._path):
+            self._commit()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Wallet]:
+        """Read-modify-write under the writer lock: bring this object up to date, run the body, save if it
+        changed anything. If the body or the save raises, the body's changes are undone in memory.
+
+        Keep the body short and local (no network): other writers of the file wait for it. Re-entrant: a
+        nested ``transaction`` (or ``save``) of the same wallet joins the outer one."""
+        with envelope.locked(self._path):
+            if self._in_transaction:
+                self._in_transaction += 1
+                try:
+                    yield self
+                finally:
+                    self._in_transaction -= 1
+                return
+            self._catch_up()
+            before = (dict(self._entries), copy.deepcopy(self._metadata), self._blob, self._base_entries,
+                      self._base_metadata)
+            self._in_transaction = 1
+            try:
+                yield self
+                if self._changed():
+                    self._commit()
+            except BaseException:
+                entries, metadata, self._blob, self._base_entries, self._base_metadata = before
+                self._entries = entries
+                _replace_in_place(self._metadata, metadata)
+                raise
+            finally:
+                self._in_transaction = 0
 
     def export(self, path: str | Path, export_passphrase: str) -> None:
         """An encrypted backup in the same format, under its own passphrase; never replaces a file."""
         path, export_passphrase = Path(path), _passphrase(export_passphrase, new=True)
         if path.exists():
             raise WalletError(f"{path} exists already; not replacing it", code="wallet.exists")
-        self._write(path, export_passphrase, replace=False)
+        blob = envelope.seal(_payload(self._entries, self._metadata), export_passphrase, self._limits)
+        envelope.write_atomic(path, blob, replace=False)
 
     # ---------------------------------------------------------------------------------------- keys
 
     def add_key(self, name: str, key_type: KeyType) -> Signer:
-        """Generate a DID key named ``name``. In memory until :meth:`save`."""
+        """Generate a DID key named ``name``. In memory until saved."""
         signer = generate_signer(key_type)
         secret = signer.seed if isinstance(signer, Ed25519Key) else signer.private_bytes
         return self.import_key(name, key_type, secret)
 
     def import_key(self, name: str, key_type: KeyType, secret: bytes) -> Signer:
-        """Add an existing DID key: a 32-byte Ed25519 seed or P-256 scalar. In memory until :meth:`save`."""
+        """Add an existing DID key: a 32-byte Ed25519 seed or P-256 scalar. In memory until saved."""
         if _name(name) in self._entries:
             raise WalletError(f"a key named {name!r} is in the wallet already", code="wallet.key_exists")
         entry = _did_entry(name, KeyType(key_type), secret, int(self._clock()))
@@ -233,7 +413,7 @@ class Wallet:
         return load_signer(key_type, entry.secret)
 
     def remove_key(self, name: str) -> None:
-        """Forget the DID key ``name`` (the ledger account stays). In memory until :meth:`save`."""
+        """Forget the DID key ``name`` (the ledger account stays). In memory until saved."""
         self._did_key(name)
         del self._entries[name]
 
@@ -258,9 +438,9 @@ class Wallet:
         if not isinstance(value, dict):
             raise TypeError(f"wallet metadata is a dict, not {type(value).__name__}")
         try:
-            self._metadata = json.loads(envelope.canonical_json(value))
+            self._metadata = strictjson.loads(envelope.canonical_json(value), max_bytes=envelope.MAX_FILE)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"wallet metadata must be JSON ({exc})") from None
+            raise TypeError(f"wallet metadata must be JSON the wallet can read back ({exc})") from None
 
     def __repr__(self) -> str:
         return f"Wallet(path={str(self._path)!r}, keys={[e.info.name for e in self._entries.values()]})"

@@ -28,13 +28,13 @@ from did_method.syntax import format_did
 from node.ledger.records import Kind, Status
 from node.sync.didhistory import IndexHistory
 from node.sync.indexview import IndexView
+from node.sync.verify import MAX_CREDENTIAL
 from node.tnindex import TNIndex
 from wallet import strictjson
 
 __all__ = ["LedgerSnapshot", "LedgerState", "Vetting", "UNKNOWN_CACHE"]
 
 UNKNOWN_CACHE = 10_000  # DIDs remembered as unknown (a bounded negative cache)
-MAX_CREDENTIAL = 1 << 20  # bytes of one anchored credential the snapshot reads
 
 
 @dataclass(frozen=True, slots=True)

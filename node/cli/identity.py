@@ -78,7 +78,8 @@ def cmd_did_show(s: Settings, a: argparse.Namespace, out: Out) -> int:
     w = _open_wallet(s)
     out(f"ledger account {w.ledger_account().address}")
     for name in w.metadata.get("pending", []):
-        out(f"pending key {name}: a ledger write with it had an unknown outcome; resolve your DIDs to check")
+        out(f"pending key {name}: a ledger write with it is in flight in another process, or ended with an unknown "
+            "outcome; resolve your DIDs to check")
     for did, entry in dids.wallet_dids(w).items():
         state = "deactivated" if entry.get("deactivated") else "active keys " + ", ".join(entry["active"])
         out(f"{did}  ({state})")

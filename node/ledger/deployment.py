@@ -1,4 +1,9 @@
-"""Where the network's contracts live: one small JSON file per network, written by ``network init``."""
+"""Where the network's contracts live: one small JSON file per network, written by ``network init``.
+
+The file is read with :func:`wallet.strictjson.loads` (at most 64 KiB; it holds a few hundred bytes), so a
+damaged or hostile file is a ``ConfigError``, never a crash of the interpreter (py-evm raises the recursion
+limit to 100,000, where the standard decoder overflows the C stack on deeply nested brackets).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ from pathlib import Path
 from eth_utils import is_checksum_address
 
 from node.errors import ConfigError
+from wallet import strictjson
 
 __all__ = ["Deployment"]
+
+_MAX_FILE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +45,8 @@ class Deployment:
     @classmethod
     def load(cls, path: Path) -> Deployment:
         try:
-            data = json.loads(path.read_text())
+            with open(path, "rb") as f:
+                data = strictjson.loads(f.read(_MAX_FILE + 1), max_bytes=_MAX_FILE)
         except FileNotFoundError:
             raise ConfigError(f"no network deployment at {path}; run 'eidln network init' first",
                               code="config.no_network") from None

@@ -1,15 +1,41 @@
-"""The DID history the resolver replays, read from the node's index (``did_changes``)."""
+"""The DID history the resolver replays, read from the node's index (``did_changes``).
+
+Each row's arguments are JSON the node wrote from a chain event (strings the DID's controller chose among
+them), read back with :func:`wallet.strictjson.loads`: at most 16 KiB (the largest DID event, a service with
+a 256-character endpoint, is well under 2 KiB even with every character escaped) and 8 levels (the events are
+flat). A row it refuses is an :class:`~did_method.errors.InternalError`, which the resolver reports as
+``internalError``; the sync's credential checks (:class:`node.sync.verify.ConnectionHistory`) read rows the
+same way.
+"""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 from did_method.document import Change
+from did_method.errors import InternalError
+from wallet import strictjson
 
-__all__ = ["IndexHistory"]
+__all__ = ["IndexHistory", "change_of_row"]
+
+_MAX_ARGS_BYTES = 16 * 1024
+_MAX_ARGS_DEPTH = 8
+
+
+def change_of_row(row: tuple[Any, ...]) -> Change:
+    """A :class:`Change` from a ``(block, log_index, timestamp, name, args)`` row of ``did_changes``."""
+    block, log_index, timestamp, name, args = row
+    try:
+        parsed = strictjson.loads(args, max_bytes=_MAX_ARGS_BYTES, max_depth=_MAX_ARGS_DEPTH)
+    except strictjson.JsonError as exc:
+        raise InternalError(f"the index row of {name} at block {block} is not readable JSON ({exc.code}); "
+                            "re-sync the index") from None
+    if not isinstance(parsed, dict):
+        raise InternalError(f"the index row of {name} at block {block} is not a JSON object; re-sync the index")
+    return Change(block, log_index, timestamp, name, parsed)
 
 
 class IndexHistory:
@@ -25,7 +51,7 @@ class IndexHistory:
         with self._lock:
             rows = self._db.execute("SELECT block, log_index, timestamp, name, args FROM did_changes WHERE did = ? "
                                     "ORDER BY block, log_index", (ident,)).fetchall()
-        return [Change(b, i, t, n, json.loads(a)) for b, i, t, n, a in rows]
+        return [change_of_row(row) for row in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -2,7 +2,10 @@
 
 For each ``CredentialAnchored`` event the node checks, from its own index only:
 
-1. the anchored bytes are a JSON credential of one of the ledger's kinds (``vc.malformed``);
+1. the anchored bytes are a JSON credential of one of the ledger's kinds (``vc.malformed``): parsed by
+   :func:`wallet.strictjson.loads`, at most what the contract stores (:data:`MAX_CREDENTIAL`, 6,144 bytes) and
+   32 levels deep, so hostile bytes on the chain can never crash the follower (py-evm raises the recursion limit
+   to 100,000, where the standard decoder overflows the C stack on deeply nested brackets);
 2. the record the chain keeps (kind, issuer, subject, parent, flags, validity, TN ranges) is exactly what
    the credential itself says (``vc.anchor_mismatch``);
 3. the Data Integrity proof (eddsa-rdfc-2022 / eddsa-jcs-2022) verifies with the issuer's key **as it was at
@@ -16,7 +19,6 @@ anchored is what the issuer signed.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import sqlite3
@@ -29,9 +31,25 @@ from typing import Any
 from did_method.document import Change
 from did_method.errors import DidError
 from did_method.resolver import Resolver
+from node.sync.didhistory import change_of_row
+from wallet import strictjson
 from wallet.credentials import CredentialError, anchor_of
 
-__all__ = ["Rejection", "CredentialChecker", "ConnectionHistory", "ProofJob", "verify_job"]
+__all__ = ["Rejection", "CredentialChecker", "ConnectionHistory", "ProofJob", "verify_job", "MAX_CREDENTIAL",
+           "parse_credential"]
+
+MAX_CREDENTIAL = 6144  # CredentialRegistry.vy MAX_CREDENTIAL: the contract stores no more
+
+
+def parse_credential(data: bytes) -> dict[str, Any] | Rejection:
+    """The anchored bytes as a JSON object, or the ``vc.malformed`` rejection that says why not."""
+    try:
+        vc = strictjson.loads(data, max_bytes=MAX_CREDENTIAL)
+    except strictjson.JsonError as exc:
+        return Rejection(code="vc.malformed", message=f"the anchored bytes are not strict JSON ({exc})")
+    if not isinstance(vc, dict):
+        return Rejection(code="vc.malformed", message="the anchored credential is not a JSON object")
+    return vc
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +74,7 @@ class ConnectionHistory:
             q += " AND (block, log_index) < (?, ?)"
             params += self.before
         rows = self.db.execute(q + " ORDER BY block, log_index", params).fetchall()
-        return [Change(b, i, t, n, json.loads(a)) for b, i, t, n, a in rows]
+        return [change_of_row(row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +98,10 @@ def verify_job(job: ProofJob) -> Rejection | None:
             raise DidError(f"unexpected verification method {vm}")
         return KeyType(job.key_type), job.public_key
 
-    result = verify(json.loads(job.credential), key_resolver=key_for, loader=document_loader,
-                    expected_purpose="assertionMethod")
+    vc = parse_credential(job.credential)
+    if isinstance(vc, Rejection):
+        return vc
+    result = verify(vc, key_resolver=key_for, loader=document_loader, expected_purpose="assertionMethod")
     if result.verified:
         return None
     first = result.errors[0]
@@ -149,12 +169,9 @@ class CredentialChecker:
 
     def prepare(self, db: sqlite3.Connection, ev: Mapping[str, Any]) -> Rejection | ProofJob:
         args = ev["args"]
-        try:
-            vc = json.loads(_hex(args["credential"]))
-        except (ValueError, UnicodeDecodeError):
-            return Rejection(code="vc.malformed", message="the anchored bytes are not JSON")
-        if not isinstance(vc, dict):
-            return Rejection(code="vc.malformed", message="the anchored credential is not a JSON object")
+        vc = parse_credential(_hex(args["credential"]))
+        if isinstance(vc, Rejection):
+            return vc
         try:
             anchor = anchor_of(vc)
         except (CredentialError, DidError) as exc:

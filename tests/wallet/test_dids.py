@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from did_method import KeyType
 from did_method.resolver import Resolver
 from node.chain.embedded import EmbeddedChain
 from node.errors import LedgerRuleError
+from node.ledger.client import Ledger
 from node.ledger.roles import Role
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
@@ -76,7 +78,8 @@ def test_only_the_controller_writes(env: tuple[Net, Wallet, Wallet, Resolver, Fo
     with pytest.raises(LedgerRuleError) as err:
         rotate_key(mallory, net.ledger, did)
     assert err.value.code == "did.not_controller"
-    assert len(Wallet.open(mallory.path, "a long enough passphrase").keys()) == keys_before  # nothing kept
+    reopened = Wallet.open(mallory.path, "a long enough passphrase")
+    assert len(reopened.keys()) == keys_before and "pending" not in reopened.metadata  # nothing kept
 
 
 def test_unknown_outcome_keeps_the_key(env: tuple[Net, Wallet, Wallet, Resolver, Follower]) -> None:
@@ -90,6 +93,66 @@ def test_unknown_outcome_keeps_the_key(env: tuple[Net, Wallet, Wallet, Resolver,
     reopened = Wallet.open(w.path, "a long enough passphrase")
     pending = reopened.metadata["pending"]
     assert len(pending) == 1 and pending[0] in [k.name for k in reopened.keys()]
+
+
+class _Hooked:
+    """The real ledger, with a hook that runs as each write is about to reach it (a probe, another writer)."""
+
+    def __init__(self, ledger: Ledger, hook: Callable[[], None]) -> None:
+        self._ledger, self._hook = ledger, hook
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+    def transact(self, *args: Any, **kwargs: Any) -> Any:
+        self._hook()
+        return self._ledger.transact(*args, **kwargs)
+
+
+def test_the_new_key_is_saved_as_pending_before_the_ledger_write(
+        env: tuple[Net, Wallet, Wallet, Resolver, Follower]) -> None:
+    """A crash (even SIGKILL) during the ledger write leaves the key in the file, marked as of unknown outcome."""
+    net, w, _, _, _ = env
+    seen: list[tuple[Any, list[str]]] = []
+
+    def probe() -> None:
+        on_disk = Wallet.open(w.path, "a long enough passphrase")
+        seen.append((on_disk.metadata.get("pending"), [k.name for k in on_disk.keys()]))
+
+    did = create_did(w, _Hooked(net.ledger, probe))  # type: ignore[arg-type]
+    [(pending, names)] = seen
+    assert len(pending) == 1 and pending[0] in names
+    after = Wallet.open(w.path, "a long enough passphrase").metadata
+    assert "pending" not in after and after["dids"][did]["keys"] == {"key-1": pending[0]}
+
+
+def test_another_writer_during_the_ledger_writes_loses_nothing(
+        env: tuple[Net, Wallet, Wallet, Resolver, Follower]) -> None:
+    """Another process (here another Wallet object) saves the same wallet while each DID write is in flight."""
+    net, w, _, _, _ = env
+    added: list[str] = []
+
+    def other_writer() -> None:
+        other = Wallet.open(w.path, "a long enough passphrase")
+        name = f"sti{len(added)}"
+        other.add_key(name, KeyType.P256)
+        other.metadata.setdefault("held", {})[name] = {"id": name}
+        other.save()
+        added.append(name)
+
+    hooked: Any = _Hooked(net.ledger, other_writer)
+    did = create_did(w, hooked)
+    assert rotate_key(w, hooked, did) == "key-2"
+    deactivate(w, hooked, did)
+    assert added == ["sti0", "sti1", "sti2"]
+    reopened = Wallet.open(w.path, "a long enough passphrase")
+    names = [k.name for k in reopened.keys()]
+    assert all(name in names for name in added)
+    assert sorted(reopened.metadata["held"]) == added
+    entry = reopened.metadata["dids"][did]
+    assert entry["active"] == ["key-2"] and entry["deactivated"] is True
+    assert set(entry["keys"].values()) <= set(names) and "pending" not in reopened.metadata
+    assert reopened.metadata == w.metadata
 
 
 def test_holder_keeps_verified_credentials(env: tuple[Net, Wallet, Wallet, Resolver, Follower]) -> None:

@@ -265,7 +265,7 @@ def test_crash_during_save_keeps_previous_file(path: Path, wallet: Wallet, monke
         wallet.save()
     monkeypatch.undo()
     assert [k.name for k in Wallet.open(path, PASS).keys()] == [LEDGER_KEY, "before"]
-    assert os.listdir(path.parent) == [path.name]  # no temporary file left behind
+    assert sorted(os.listdir(path.parent)) == [path.name, path.name + ".lock"]  # no temporary file left behind
     wallet.save()
     assert [k.name for k in Wallet.open(path, PASS).keys()] == [LEDGER_KEY, "before", "after"]
 

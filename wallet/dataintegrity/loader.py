@@ -6,7 +6,8 @@ Decisions:
   ``vc.context_not_allowed``; the Data Integrity spec accepts "a document loader ... to use only local copies
   of approved context files" in place of context validation.
 * Each file is pinned by the SHA-256 of its **bytes**, checked the first time the URL is served (or for all
-  URLs at once by :meth:`DocumentLoader.check_all`, for start-up). A mismatch is ``vc.context_digest_mismatch``.
+  URLs at once by :meth:`DocumentLoader.check_all`, for start-up). A mismatch is ``vc.context_digest_mismatch``;
+  so is a file over 256 KiB (the largest pinned context is 10 KB) or one :func:`wallet.strictjson.loads` refuses.
   The W3C files are byte-exact copies of the published contexts (``/work/shared/contexts/SOURCES.md``); the
   copies bundled by PyLD and npm are JSON-equal but byte-different, so they are not used.
 * Our own context, ``https://eidln.example/ns/tn/v1`` (file ``contexts/eidln-tn-v1.jsonld``), is published
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -35,6 +35,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from wallet import strictjson
 from wallet.dataintegrity.errors import LoaderError
 
 __all__ = [
@@ -56,6 +57,7 @@ CREDENTIALS_EXAMPLES_V2_URL = "https://www.w3.org/ns/credentials/examples/v2"
 DATA_INTEGRITY_V2_URL = "https://w3id.org/security/data-integrity/v2"
 TN_CONTEXT_URL = "https://eidln.example/ns/tn/v1"
 _MAX_URL_IN_MESSAGE = 200
+_MAX_CONTEXT_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -170,15 +172,23 @@ class DocumentLoader:
 
 def _read_pinned(url: str, pinned: PinnedContext) -> dict[str, Any]:
     try:
-        data = pinned.path.read_bytes()
+        with open(pinned.path, "rb") as f:
+            data = f.read(_MAX_CONTEXT_BYTES + 1)
     except OSError as exc:
         raise LoaderError(f"context {url} is pinned to {pinned.path}, which cannot be read: {exc.strerror}",
                           code="vc.context_digest_mismatch") from None
+    if len(data) > _MAX_CONTEXT_BYTES:
+        raise LoaderError(f"context file {pinned.path.name} for {url} is over {_MAX_CONTEXT_BYTES} bytes",
+                          code="vc.context_digest_mismatch")
     digest = hashlib.sha256(data).hexdigest()
     if digest != pinned.sha256.lower():
         raise LoaderError(f"context file {pinned.path.name} for {url} has sha256 {digest}, "
                           f"not the pinned {pinned.sha256}", code="vc.context_digest_mismatch")
-    doc = json.loads(data)
+    try:
+        doc = strictjson.loads(data, max_bytes=_MAX_CONTEXT_BYTES)
+    except strictjson.JsonError as exc:
+        raise LoaderError(f"context file {pinned.path.name} for {url} is not strict JSON ({exc.code})",
+                          code="vc.context_digest_mismatch") from None
     if not isinstance(doc, dict) or "@context" not in doc:
         raise LoaderError(f"context file {pinned.path.name} has no @context", code="vc.context_digest_mismatch")
     return doc

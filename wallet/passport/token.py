@@ -9,7 +9,9 @@ Decisions:
 * :func:`decode` checks shape only and raises :class:`PassportError` (and nothing else) for any text: strict
   base64url (no padding, no stray characters, no non-zero trailing bits), UTF-8 JSON objects without duplicate
   member names, NaN or Infinity, a size limit, 64-byte signatures, and no ``crit`` (this layer understands no
-  JWS extensions).
+  JWS extensions). Segments are parsed by :func:`wallet.strictjson.loads`, bounded by the token's size limit
+  and 32 levels of nesting, so a deeply nested claims segment is refused before the decoder recurses, whatever
+  the interpreter's recursion limit (py-evm raises it to 100,000, where 65,536 ``[`` overflow the C stack).
   Signatures are checked over the *received* ``header.payload`` bytes, never over re-serialized JSON.
 * Claim semantics (``iat`` freshness, ``orig``/``dest`` shape, ``attest``) belong to the layer above.
 """
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from did_method.ident import KeyType
-from wallet import keys
+from wallet import keys, strictjson
 from wallet.keys import Signer
 from wallet.passport.errors import PassportError
 
@@ -145,29 +147,12 @@ def encode(header: dict[str, Any], claims: dict[str, Any], signer: Signer) -> st
     return encode_payload(header, canonical_json(claims), signer)
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise PassportError(f"duplicate member name {key!r}", code="passport.duplicate_key")
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise PassportError(f"{name} is not JSON", code="passport.malformed")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
-
-
-def _json_object(data: bytes, what: str) -> dict[str, Any]:
+def _json_object(data: bytes, what: str, max_bytes: int) -> dict[str, Any]:
     try:
-        value = _DECODER.decode(data.decode("utf-8"))
-    except PassportError:
-        raise
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, int digit limit
-        raise PassportError(f"the {what} is not UTF-8 JSON", code="passport.malformed") from exc
+        value = strictjson.loads(data, max_bytes=max_bytes, max_depth=_MAX_DEPTH)
+    except strictjson.JsonError as exc:
+        code = "passport.duplicate_key" if exc.code == "json.duplicate_key" else "passport.malformed"
+        raise PassportError(f"the {what} is not strict UTF-8 JSON ({exc.message})", code=code) from None
     if not isinstance(value, dict):
         raise PassportError(f"the {what} is not a JSON object", code="passport.malformed")
     return value
@@ -175,7 +160,7 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
 
 def decode_header(segment: str) -> dict[str, Any]:
     """The JOSE header of one base64url segment, with the algorithm allow-list and ``crit`` refusal applied."""
-    header = _json_object(b64url_decode(segment), "header")
+    header = _json_object(b64url_decode(segment), "header", MAX_TOKEN_LENGTH)
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
         raise PassportError(f"alg {alg!r} is not allowed", code="passport.alg_not_allowed")
@@ -199,7 +184,7 @@ def decode(token: str, *, max_len: int = MAX_TOKEN_LENGTH,
         raise PassportError("a PASSporT is three non-empty dot-separated segments", code="passport.malformed")
     header_segment, claims_segment, signature_segment = parts
     header = header_of(header_segment)
-    claims = _json_object(b64url_decode(claims_segment), "claims")
+    claims = _json_object(b64url_decode(claims_segment), "claims", max_len)
     signature = b64url_decode(signature_segment)
     if len(signature) != _SIGNATURE_LENGTH:
         raise PassportError(f"an {header['alg']} signature is 64 bytes, not {len(signature)}",
