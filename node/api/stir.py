@@ -19,8 +19,11 @@ Decisions:
 * Checks run in HTTP order: path (404 SVC4003), method (405 POL4050), Accept (406 SVC4002), Content-Type
   (415 SVC4004, ``application/json`` with an optional ``charset=utf-8``), Content-Length (411 SVC4007), body
   size (more than :data:`MAX_BODY` bytes: 400 SVC4005 on ``Content-Length``; the spec's status set has no 413),
-  empty body (400 SVC4000), JSON (400 SVC4006; duplicate keys, NaN/Infinity, non-UTF-8 and over-deep
-  nesting included), then the parameters (400 SVC4001 missing, SVC4005 invalid, named by dotted path).
+  empty body (400 SVC4000), JSON (400 SVC4006; duplicate keys, NaN/Infinity, non-UTF-8 and nesting deeper than
+  :data:`MAX_DEPTH` included), then the parameters (400 SVC4001 missing, SVC4005 invalid, named by dotted path).
+  Bodies are read with :func:`wallet.strictjson.loads` bounded to :data:`MAX_BODY` bytes and :data:`MAX_DEPTH`
+  levels (the deepest request is 4), so 65,536 ``[`` are refused by a linear scan before the recursive decoder
+  runs (it would overflow the C stack once py-evm has raised the recursion limit).
 * Signing is strict (VESPER 4001-4025): exact types, no empty values, no unknown members in ``signingRequest``,
   ``orig`` or ``dest``, ``uri`` forms refused, ``ppt`` if present must be ``shaken``, and ``iat`` within
   :data:`IAT_WINDOW` seconds of the server clock (a PASSporT any verifier would call stale is not signed).
@@ -28,33 +31,48 @@ Decisions:
   ``profileId`` of 3GPP-style clients) are ignored; ``to.tn`` may be a string or an array (clients differ);
   the identity must be a non-empty string with parameters (``;``) that parses (the verifier's
   ``vs.bad_identity``), else E2 (400 SVC4005). Everything else about the PASSporT is the verifier's verdict
-  (E3-E19) in a 200 answer.
+  (E3-E19) in a 200 answer, which carries ``attest`` / ``origid`` only when the signature verified (the rule is
+  :mod:`node.shaken.verify`'s: a failed verification never echoes a claim of the unverified token).
+* **The event loop never waits for an x5u server.** The verifier is synchronous (the SIP side and the demo call
+  it directly, and its CPU work is one ECDSA check) and may fetch the certificate (up to the fetcher's 2 s
+  deadline), so the route runs it in a worker thread (``anyio.to_thread``) instead of making the fetch path
+  async: one implementation, and the fetcher's own single flight and bound (:mod:`node.shaken.x5u`) apply to
+  every caller. Those threads come under a capacity limiter of their own (``verify_threads``, default
+  :data:`VERIFY_THREADS`), so verifications stuck on slow x5u hosts queue among themselves (awaiting, not
+  blocking) and never use up the thread pool that the app's synchronous routes share.
 * An unexpected exception is 500 POL5000 and logged; bad input never reaches it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from node.api import schemas, strictjson
+from node.api import schemas
 from node.api.metrics import Metrics
 from node.shaken.errors import ShakenError
 from node.shaken.sign import ATTEST_LEVELS, ShakenSigner, canonical_tn
+from wallet import strictjson
 
 if TYPE_CHECKING:
-    from node.shaken.verify import StiVerifier
+    from node.shaken.verify import StiVerifier, Verification
 
-__all__ = ["stir_router", "add_stir", "ServiceException", "MAX_BODY", "IAT_WINDOW", "EXCEPTIONS"]
+__all__ = ["stir_router", "add_stir", "ServiceException", "MAX_BODY", "MAX_DEPTH", "IAT_WINDOW", "VERIFY_THREADS",
+           "EXCEPTIONS"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+MAX_DEPTH = 16  # four times the deepest request ({"verificationRequest": {"to": {"tn": [...]}}})
+VERIFY_THREADS = 16  # verifications running at once per router; more wait (asynchronously) for a thread
 IAT_WINDOW = 60
 JSON = "application/json"
 
@@ -151,11 +169,13 @@ async def _json_body(request: Request, root: str) -> dict[str, Any]:
     if not raw.strip():
         raise ServiceException("SVC4000")
     try:
-        doc = strictjson.loads(raw)
-    except UnicodeDecodeError:
-        raise ServiceException("SVC4006", "not UTF-8") from None
-    except ValueError as exc:  # bad JSON, a duplicate key, NaN, nesting too deep (node.api.strictjson)
-        raise ServiceException("SVC4006", str(exc)) from None
+        doc = strictjson.loads(raw, max_bytes=MAX_BODY, max_depth=MAX_DEPTH)
+    except strictjson.JsonError as exc:  # bad JSON, a duplicate key, NaN, lone surrogates, too deep, too large
+        if exc.code == "json.not_utf8":
+            raise ServiceException("SVC4006", "not UTF-8") from None
+        if exc.code == "json.too_large":  # a body longer than its Content-Length said
+            raise _invalid("Content-Length", f"more than {MAX_BODY} bytes") from None
+        raise ServiceException("SVC4006", exc.message) from None
     if not isinstance(doc, dict):
         raise ServiceException("SVC4006", "the body is not a JSON object")
     if root not in doc:
@@ -261,7 +281,8 @@ def _sign(signer: ShakenSigner, req: dict[str, Any], now: float) -> str:
         raise _invalid("signingRequest", exc.message) from None
 
 
-def _verify(verifier: StiVerifier, req: dict[str, Any]) -> dict[str, Any]:
+def _verification(verifier: StiVerifier, req: dict[str, Any]) -> Callable[[], Verification]:
+    """The verifier's call for ``req`` (checked here, on the event loop; run later in a worker thread)."""
     for name in ("from", "to", "time", "identity"):  # E1, in Vermouth's order
         if name not in req:
             raise _missing(name)
@@ -271,7 +292,10 @@ def _verify(verifier: StiVerifier, req: dict[str, Any]) -> dict[str, Any]:
     identity = _string(req, "identity", "identity")
     if ";" not in identity:
         raise _invalid("identity", "no header parameters (info, alg, ppt)")
-    verdict = verifier.verify(identity, orig=orig, dest=dest, time=at)
+    return functools.partial(verifier.verify, identity, orig=orig, dest=dest, time=at)
+
+
+def _answer(verdict: Verification) -> dict[str, Any]:
     if verdict.code == "vs.bad_identity":  # E2: an unparsable header is a bad parameter, not a verdict
         raise _invalid("identity", verdict.reasondesc or "does not parse")
     return verdict.to_response()
@@ -281,9 +305,13 @@ def _verify(verifier: StiVerifier, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, clock: Callable[[], float] = time.time,
-                metrics: Metrics | None = None) -> APIRouter:
-    """The ``/stir/v1`` routes. A service given as ``None`` answers 404 SVC4003 (not offered here)."""
+                metrics: Metrics | None = None, verify_threads: int = VERIFY_THREADS) -> APIRouter:
+    """The ``/stir/v1`` routes. A service given as ``None`` answers 404 SVC4003 (not offered here). At most
+    ``verify_threads`` verifications run at once (in worker threads; see the module docstring)."""
+    if verify_threads <= 0:
+        raise ValueError("verify_threads must be positive")
     r = APIRouter(prefix="/stir/v1")
+    limiter = anyio.CapacityLimiter(verify_threads)
 
     def _signed(result: str, started: float) -> None:
         if metrics is not None:
@@ -318,7 +346,8 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
             started = time.perf_counter()
             try:
                 req = await _json_body(request, "verificationRequest")
-                answer = _verify(verifier, req)
+                call = _verification(verifier, req)
+                answer = _answer(await anyio.to_thread.run_sync(call, limiter=limiter))
             except ServiceException as exc:
                 _verified(exc.message_id, None, started)
                 return exc.response()
@@ -343,8 +372,10 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
 
 
 def add_stir(app: FastAPI, *, signer: ShakenSigner | None, verifier: StiVerifier | None,
-             clock: Callable[[], float] = time.time, metrics: Metrics | None = None) -> None:
+             clock: Callable[[], float] = time.time, metrics: Metrics | None = None,
+             verify_threads: int = VERIFY_THREADS) -> None:
     """Mount the ATIS-1000082 routes (and ``/metrics`` when ``metrics`` is given) on ``app``."""
-    app.include_router(stir_router(signer=signer, verifier=verifier, clock=clock, metrics=metrics))
+    app.include_router(stir_router(signer=signer, verifier=verifier, clock=clock, metrics=metrics,
+                                   verify_threads=verify_threads))
     if metrics is not None:
         app.include_router(metrics.router())

@@ -18,11 +18,19 @@ E13, E14, E16, E17, E18, E15, E19, so ``iat`` freshness is judged after the sign
   Telonium's untagged SPC). A certificate whose TNAuthList names numbers but no SPC (an ATIS-1000092 delegate
   certificate) must cover ``orig.tn``.
 * The clock is injected; ``iat`` passes when ``now - freshness <= iat <= now + future_skew``.
+* **Nothing unverified is echoed.** A :class:`Verification` carries the PASSporT's claims (``claims``, ``origid``,
+  ``attest``) only once the signature has verified (E18) with a certificate that passed E17: when it passed, and
+  for the two checks after the signature, E15 (stale ``iat``: authentic but old, ``attest`` and ``origid`` still
+  say what was signed) and E19 (``attest`` not A/B/C: ``origid`` is given, ``attest`` is not, as it is no
+  attestation level). Every earlier failure, including a bad signature (E18), a certificate refusal (E17) and an
+  ``orig``/``dest`` mismatch (E16, judged before the signature), carries none of them: a tampered ``attest`` must
+  not reach the caller of the STI-VS. ``reasondesc`` is our sentence and names a bad claim without quoting its
+  value. ``x5u`` is the Identity header's own ``info`` (request data, not a claim).
+* The JOSE header is peeked with :func:`wallet.strictjson.loads` (bounded size and depth, strict).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time as _time
@@ -37,7 +45,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from did_method.ident import KeyType
-from wallet.passport import PassportError, b64url_decode, decode, parse_identity, verify_signature
+from wallet import strictjson
+from wallet.passport import MAX_TOKEN_LENGTH, PassportError, b64url_decode, decode, parse_identity, verify_signature
 
 from .errors import BAD_CRL, NO_TNAUTHLIST, REVOKED, X5U_REFUSED, ShakenError
 from .pki import check_crl, verify_chain
@@ -121,7 +130,8 @@ CODES = frozenset(_OUTCOMES)
 
 @dataclass(frozen=True)
 class Verification:
-    """The verdict of one verification: ATIS-1000082 ``verstat`` with the RFC 8224/9410 reason, and a code."""
+    """The verdict of one verification: ATIS-1000082 ``verstat`` with the RFC 8224/9410 reason, and a code.
+    ``attest``, ``origid`` and ``claims`` are set only when the signature verified (module docstring)."""
 
     verstat: str
     reasoncode: int | None
@@ -170,19 +180,16 @@ class _Fail(Exception):
 class _State:
     x5u: str | None = None
     claims: dict[str, Any] | None = None
+    signed: bool = False  # the signature over ``claims`` verified with a certificate that passed E17
 
 
 def _peek_header(segment: str) -> dict[str, Any] | None:
     """The JOSE header as JSON, for classification only (E9–E13); ``None`` if it is not a JSON object.
 
     :func:`wallet.passport.decode` (E14) decodes again, strictly; signatures are checked over received bytes."""
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        if len({k for k, _ in pairs}) != len(pairs):
-            raise ValueError("duplicate member name")
-        return dict(pairs)
     try:
-        value = json.loads(b64url_decode(segment).decode("utf-8"), object_pairs_hook=no_duplicates)
-    except (PassportError, ValueError, RecursionError):
+        value = strictjson.loads(b64url_decode(segment), max_bytes=MAX_TOKEN_LENGTH, max_depth=strictjson.MAX_DEPTH)
+    except (PassportError, ValueError):  # strictjson.JsonError is a ValueError
         return None
     return value if isinstance(value, dict) else None
 
@@ -212,10 +219,14 @@ def _check_claims(claims: dict[str, Any]) -> tuple[str, list[str], int, str]:
         raise _Fail("vs.bad_payload", "'iat' is not an integer.")
     if not isinstance(attest, str) or not isinstance(claims["origid"], str) or not claims["origid"]:
         raise _Fail("vs.bad_payload", "'attest' and 'origid' must be strings.")
+    try:  # the sentence names the claim, never its unverified value (module docstring)
+        orig_tn = canonical_tn(orig["tn"], "orig")
+    except ShakenError:
+        raise _Fail("vs.bad_payload", "'orig.tn' is not a telephone number.") from None
     try:
-        return canonical_tn(orig["tn"], "orig"), [canonical_tn(t, "dest") for t in tns], iat, attest
-    except ShakenError as exc:
-        raise _Fail("vs.bad_payload", f"{exc.message}.") from None
+        return orig_tn, [canonical_tn(t, "dest") for t in tns], iat, attest
+    except ShakenError:
+        raise _Fail("vs.bad_payload", "'dest.tn' holds a value that is not a telephone number.") from None
 
 
 def _same_tn(request: str, claim: str) -> bool:
@@ -264,7 +275,7 @@ class StiVerifier:
             log.error("STI-VS internal error (%s)", type(exc).__name__)
             code, detail = "vs.error", None
         outcome = _OUTCOMES[code]
-        claims = state.claims
+        claims = state.claims if state.signed else None  # nothing unverified leaves (module docstring)
         attest = claims.get("attest") if claims is not None else None
         origid = claims.get("origid") if claims is not None else None
         return Verification(
@@ -273,7 +284,7 @@ class StiVerifier:
             reasontext=REASON_TEXT.get(outcome.reasoncode) if outcome.reasoncode is not None else None,
             reasondesc=detail or outcome.desc,
             code=code,
-            attest=attest if isinstance(attest, str) else None,
+            attest=attest if isinstance(attest, str) and attest in ATTEST_LEVELS else None,
             origid=origid if isinstance(origid, str) else None,
             x5u=state.x5u,
             claims=claims,
@@ -332,6 +343,7 @@ class StiVerifier:
         key = self._check_certificate(chain, orig_tn, now)  # E17
         if not verify_signature(parsed, KeyType.P256, key):  # E18
             raise _Fail("vs.bad_signature")
+        state.signed = True
         if not now - self.freshness <= iat <= now + self.future_skew:  # E15
             raise _Fail("vs.stale_iat")
         if attest not in ATTEST_LEVELS:  # E19

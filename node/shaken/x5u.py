@@ -6,25 +6,44 @@ Decisions (ATIS-1000074 §5.3.1 step 4, Asterisk ``res_stir_shaken`` defaults, r
   download runs on a small worker pool and the caller stops waiting at the deadline. The worker itself gives up
   within about ``2 × timeout`` (httpx timeouts per phase plus a deadline checked between body chunks), so a
   slow server cannot pile up threads for long. Bodies over ``max_bytes`` (16 KiB) are refused while streaming.
+* **Single flight per URL.** Callers asking for the same uncached URL wait on the one download already running
+  (each for at most its own ``timeout``); the download, not its callers, records the outcome in the cache, so a
+  caller that stopped waiting still leaves the result for the next one.
+* **At most ``max_fetches`` downloads at once** (distinct URLs, default 8; the worker pool has exactly that many
+  threads, so a started download never queues). A download counts until its worker ends, even after its callers
+  stopped waiting. A fetch of another uncached URL while the bound is reached fails at once with
+  ``shaken.x5u_fetch_failed`` and is *not* negatively cached (else a flood of slow URLs would poison good ones
+  for ``negative_ttl``); the counter ``busy`` counts these. Tokens naming slow or dead hosts therefore cost a
+  verifier at most ``max_fetches`` threads, never the process.
 * **No redirects, no proxies, no content coding.** ``follow_redirects=False``, ``trust_env=False`` and
   ``Accept-Encoding: identity`` (a coded body is refused, so there are no decompression bombs).
 * **PEM only.** The body must start (after whitespace) with ``-----BEGIN CERTIFICATE-----`` and hold one or
   more certificates: the leaf first, then intermediates (Asterisk PR #1274).
 * **SSRF guard.** In production mode the URL must be ``https`` on port 443 or 8443; userinfo, query and fragment
-  are refused in every mode. The host is resolved once, *every* resolved address must be public (not private,
-  loopback, link-local, multicast, reserved, unspecified or shared; IPv4-mapped IPv6 is unwrapped), and the
-  connection goes to the first checked address, with the original host name as ``Host`` and TLS SNI (and for
-  certificate name checks), so DNS rebinding between check and connect is impossible. ``allow_insecure=True``
-  (tests, local demos) also allows ``http``, any port and any address.
+  are refused in every mode. An IP-literal host is checked with the URL (:func:`check_url`); a name is resolved
+  once and *every* resolved address must be public (:func:`check_address`), and the connection goes to the first
+  checked address, with the original host name as ``Host`` and TLS SNI (and for certificate name checks), so DNS
+  rebinding between check and connect is impossible. ``allow_insecure=True`` (tests, local demos) also allows
+  ``http``, any port and any address.
+* **Public means** (:func:`check_address`): an IPv4 address that is global and not multicast, reserved or
+  unspecified; an IPv6 address outside every range the IANA special-purpose registry marks not globally reachable
+  (the list is ours, :data:`_NOT_GLOBAL_V6`, on top of :mod:`ipaddress`, whose tables differ between Python
+  releases). IPv6 forms that carry an IPv4 address are judged by it: IPv4-mapped ``::ffff:0:0/96``, the NAT64
+  well-known prefix ``64:ff9b::/96`` (RFC 6052: never used for non-global IPv4, and what DNS64 answers on an
+  IPv6-only node) and 6to4 ``2002::/16`` (the relay delivers to the embedded address) are allowed when the IPv4
+  is public. Refused whatever they carry: Teredo ``2001::/32`` (inside the not-globally-reachable ``2001::/23``;
+  a NAT-traversal client address is never a certificate repository; both the server and the de-obfuscated client
+  IPv4 are named in the message), NAT64 local-use ``64:ff9b:1::/48`` (RFC 8215, not global), IPv4-compatible
+  ``::/96`` (deprecated by RFC 4291) and IPv4-translated ``::ffff:0:0:0/96`` (RFC 2765, not routable).
 * **Cache** keyed by the exact URL, LRU-bounded (``max_entries``), thread-safe, on an injected ``clock``. TTL
   from ``Cache-Control`` (``no-store``/``no-cache`` → not stored; ``s-maxage`` over ``max-age``), else
   ``Expires`` (relative to the response ``Date`` when present), else ``default_ttl`` (1 h); at most ``max_ttl``
   (24 h, Asterisk's ``max_cache_entry_age``) and never past the leaf's ``notAfter``. Failures are cached for
   ``negative_ttl`` (30 s) so a dead URL is not hammered on every call. :meth:`CertFetcher.prime` pre-loads PEM.
-* Counters ``hits``, ``misses``, ``failures`` and ``negative_hits`` are plain attributes for metrics.
+* Counters ``hits``, ``misses``, ``failures``, ``negative_hits`` and ``busy`` are plain attributes for metrics.
 
 Every failure is a :class:`~node.shaken.errors.ShakenError`: ``shaken.x5u_refused`` (URL policy) or
-``shaken.x5u_fetch_failed`` (DNS, connect, timeout, HTTP status, size, not PEM).
+``shaken.x5u_fetch_failed`` (DNS, connect, timeout, HTTP status, size, not PEM, too many downloads at once).
 """
 
 from __future__ import annotations
@@ -47,7 +66,7 @@ from cryptography import x509
 
 from .errors import X5U_FETCH_FAILED, X5U_REFUSED, ShakenError
 
-__all__ = ["CertFetcher", "Chain", "check_url", "parse_chain", "ttl_from_headers"]
+__all__ = ["CertFetcher", "Chain", "check_address", "check_url", "parse_chain", "ttl_from_headers"]
 
 Chain = tuple[x509.Certificate, ...]
 PEM_PREFIX = b"-----BEGIN CERTIFICATE-----"
@@ -83,14 +102,80 @@ def check_url(url: str, *, allow_insecure: bool = False) -> SplitResult:
         raise _refused("no host")
     if not allow_insecure and port is not None and port not in _PRODUCTION_PORTS:
         raise _refused(f"port {port} is not allowed (443 or 8443)")
+    if not allow_insecure and _is_ip_literal(parts.hostname):
+        check_address(parts.hostname)
     return parts
 
 
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+_V6 = ipaddress.IPv6Network
+_NAT64 = _V6("64:ff9b::/96")  # RFC 6052 well-known prefix: the IPv4 address is the last 32 bits
+_IPV4_COMPATIBLE = _V6("::/96")
+_IPV4_TRANSLATED = _V6("::ffff:0:0:0/96")
+# IANA IPv6 special-purpose registry, "globally reachable: false" (NAT64 local-use 64:ff9b:1::/48 included), plus
+# multicast and the deprecated site-local range; stated here because ipaddress's tables change between Python
+# releases (3.11.7 calls fec0::/10 and 3fff::/20 global).
+_NOT_GLOBAL_V6 = tuple(_V6(n) for n in (
+    "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:db8::/32",
+    "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+))  # 2001::/23 whole: its few globally reachable exceptions (AMT, AS112, ORCHIDv2) serve no certificates
+
+
+def _public_v4(ip: ipaddress.IPv4Address) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def _why_not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why ``ip`` is not a public address (see the module docstring; ``""`` needs no more words), or ``None``."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return None if _public_v4(ip) else ""
+    carried: tuple[str, ipaddress.IPv4Address] | None = None
+    if ip.ipv4_mapped is not None:
+        carried = ("IPv4-mapped", ip.ipv4_mapped)
+    elif ip in _NAT64:
+        carried = ("NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    elif ip.sixtofour is not None:
+        carried = ("6to4", ip.sixtofour)
+    if carried is not None:
+        form, v4 = carried
+        return None if _public_v4(v4) else f"{form} form of {v4}"
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        return f"Teredo, server {server}, client {client}"
+    if ip in _IPV4_TRANSLATED:
+        return f"IPv4-translated form of {ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)}"
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # :: and ::1 are named below
+        return f"deprecated IPv4-compatible form of {ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)}"
+    if any(ip in net for net in _NOT_GLOBAL_V6) or not ip.is_global or ip.is_reserved:
+        return ""
+    return None
+
+
+def _non_public(address: str) -> str | None:
+    """``address`` described for a refusal if it is not public (or not an IP address), else ``None``."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return f"{address[:64]!r}, not an IP address"
+    why = _why_not_public(ip)
+    if why is None:
+        return None
+    return f"{address[:64]}, {why}" if why else address[:64]
+
+
+def check_address(address: str) -> None:
+    """``shaken.x5u_refused`` unless ``address`` (an IP address; an IPv6 zone is ignored) is public. IPv6 forms
+    that carry an IPv4 address are judged by it (see the module docstring)."""
+    described = _non_public(address)
+    if described is not None:
+        raise _refused(f"non-public address ({described})")
 
 
 def _system_resolver(host: str, port: int) -> list[str]:
@@ -158,10 +243,10 @@ class CertFetcher:
         clock: Callable[[], float] = time.time,
         resolver: _Resolver = _system_resolver,
         ssl_context: ssl.SSLContext | None = None,
-        workers: int = 4,
+        max_fetches: int = 8,
     ) -> None:
-        if timeout <= 0 or max_bytes <= 0 or max_entries <= 0 or workers <= 0:
-            raise ValueError("timeout, max_bytes, max_entries and workers must be positive")
+        if timeout <= 0 or max_bytes <= 0 or max_entries <= 0 or max_fetches <= 0:
+            raise ValueError("timeout, max_bytes, max_entries and max_fetches must be positive")
         self.allow_insecure = allow_insecure
         self.timeout = timeout
         self.max_bytes = max_bytes
@@ -169,13 +254,16 @@ class CertFetcher:
         self.max_ttl = max_ttl
         self.negative_ttl = negative_ttl
         self.max_entries = max_entries
+        self.max_fetches = max_fetches
         self.clock = clock
-        self.hits = self.misses = self.failures = self.negative_hits = 0
+        self.hits = self.misses = self.failures = self.negative_hits = self.busy = 0
         self._resolver = resolver
         self._ssl = ssl_context if ssl_context is not None else ssl.create_default_context()
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._inflight: dict[str, concurrent.futures.Future[_Entry]] = {}
+        self._closed = False
         self._lock = threading.Lock()
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="x5u")
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_fetches, thread_name_prefix="x5u")
 
     def __enter__(self) -> CertFetcher:
         return self
@@ -184,7 +272,10 @@ class CertFetcher:
         self.close()
 
     def close(self) -> None:
-        """Stop the worker pool (downloads still running finish on their own timeouts)."""
+        """Stop the worker pool (downloads still running finish on their own timeouts); later fetches of uncached
+        URLs fail."""
+        with self._lock:
+            self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def __len__(self) -> int:
@@ -197,12 +288,15 @@ class CertFetcher:
 
     # -- cache -----------------------------------------------------------------------------------------------
 
+    def _store_locked(self, url: str, entry: _Entry) -> None:
+        self._cache[url] = entry
+        self._cache.move_to_end(url)
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+
     def _store(self, url: str, entry: _Entry) -> None:
         with self._lock:
-            self._cache[url] = entry
-            self._cache.move_to_end(url)
-            while len(self._cache) > self.max_entries:
-                self._cache.popitem(last=False)
+            self._store_locked(url, entry)
 
     def _lookup(self, url: str, now: float) -> _Entry | None:
         with self._lock:
@@ -223,6 +317,11 @@ class CertFetcher:
         ttl = min(ttl, self.max_ttl)
         return min(now + ttl, chain[0].not_valid_after_utc.timestamp())
 
+    def _failure(self, now: float, exc: ShakenError) -> _Entry:
+        with self._lock:
+            self.failures += 1
+        return _Entry(now + self.negative_ttl, None, exc)
+
     def prime(self, url: str, pem: bytes, *, ttl: int | None = None) -> Chain:
         """Pre-load ``url`` with ``pem`` (policy-checked URL, parsed chain); cached ``ttl`` or ``max_ttl``."""
         check_url(url, allow_insecure=self.allow_insecure)
@@ -237,31 +336,62 @@ class CertFetcher:
         """The chain at ``url`` (leaf first), from the cache or the network; ``ShakenError`` on any failure."""
         now = self.clock()
         entry = self._lookup(url, now)
-        if entry is not None:
-            if entry.error is not None:
-                raise ShakenError(entry.error.code, entry.error.message)
-            assert entry.chain is not None
-            return entry.chain
-        try:
-            parts = check_url(url, allow_insecure=self.allow_insecure)
+        if entry is None:
             try:
-                future = self._pool.submit(self._download, parts)
-            except RuntimeError:  # the pool was closed
-                raise _failed("the fetcher is closed") from None
+                parts = check_url(url, allow_insecure=self.allow_insecure)
+            except ShakenError as exc:
+                self._store(url, self._failure(now, exc))
+                raise
+            joined = self._join(url, parts, now)
             try:
-                chain, ttl = future.result(timeout=self.timeout)
+                entry = joined if isinstance(joined, _Entry) else joined.result(timeout=self.timeout)
             except concurrent.futures.TimeoutError:
                 raise _failed(f"no certificate within {self.timeout:g} s") from None
+            except concurrent.futures.CancelledError:  # queued when the pool was closed
+                raise _failed("the fetcher is closed") from None
+        if entry.error is not None:  # a fresh exception per caller: one download may answer many threads
+            raise ShakenError(entry.error.code, entry.error.message)
+        assert entry.chain is not None
+        return entry.chain
+
+    def _join(self, url: str, parts: SplitResult, now: float) -> _Entry | concurrent.futures.Future[_Entry]:
+        """The download of ``url`` in flight, or a new one if the bound allows; ``shaken.x5u_fetch_failed`` else.
+        The outcome itself if a download ended since the caller's cache lookup (no second download)."""
+        with self._lock:
+            future = self._inflight.get(url)
+            if future is not None:
+                return future
+            entry = self._cache.get(url)
+            if entry is not None and now < entry.expires:
+                return entry
+            if self._closed:
+                raise _failed("the fetcher is closed")
+            if len(self._inflight) >= self.max_fetches:
+                self.busy += 1
+                raise _failed(f"{self.max_fetches} certificate downloads are already in progress")
+            # Submitted under the lock: the worker removes its entry under the same lock, so never before it exists.
+            future = self._pool.submit(self._fill, url, parts)
+            self._inflight[url] = future
+            return future
+
+    def _fill(self, url: str, parts: SplitResult) -> _Entry:
+        """Worker: download ``url``, cache the outcome (negatively on failure) and leave the in-flight table."""
+        now = self.clock()
+        entry: _Entry | None = None
+        try:
+            try:
+                chain, ttl = self._download(parts)
+                entry = _Entry(self._expiry(chain, ttl, now) if ttl > 0 else now, chain)
+            except ShakenError as exc:
+                entry = self._failure(now, exc)
             except (ValueError, TypeError, UnicodeError) as exc:  # e.g. an odd address from the resolver
-                raise _failed(f"download failed: {exc.__class__.__name__}") from None
-        except ShakenError as exc:
-            with self._lock:
-                self.failures += 1
-            self._store(url, _Entry(now + self.negative_ttl, None, exc))
-            raise
-        if ttl > 0:
-            self._store(url, _Entry(self._expiry(chain, ttl, now), chain))
-        return chain
+                entry = self._failure(now, _failed(f"download failed: {exc.__class__.__name__}"))
+            return entry
+        finally:
+            with self._lock:  # cache and in-flight table change together: no window for a second download
+                if entry is not None and (entry.error is not None or entry.expires > now):
+                    self._store_locked(url, entry)
+                self._inflight.pop(url, None)
 
     def _address(self, host: str, port: int) -> str:
         try:
@@ -272,8 +402,9 @@ class CertFetcher:
             raise _failed("the host has no address")
         if not self.allow_insecure:
             for address in addresses:
-                if not _public(address):
-                    raise _refused(f"the host resolves to a non-public address ({address})")
+                described = _non_public(address)
+                if described is not None:
+                    raise _refused(f"the host resolves to a non-public address ({described})")
         return addresses[0]
 
     def _download(self, parts: SplitResult) -> tuple[Chain, int]:

@@ -24,7 +24,7 @@ from node.shaken.pki import TestPKI, generate_test_pki
 from node.shaken.sign import ShakenSigner
 from tests.serving import served
 from wallet.keys import P256Key
-from wallet.passport import b64url_decode, canonical_json, decode, parse_identity, verify_signature
+from wallet.passport import b64url_decode, b64url_encode, canonical_json, decode, parse_identity, verify_signature
 
 X5U = "http://127.0.0.1:8444/sp-chain.pem"
 SIGNING, VERIFICATION = "/stir/v1/signing", "/stir/v1/verification"
@@ -181,7 +181,7 @@ def test_signing_bad_bodies(client: TestClient, body: bytes, message_id: str, va
 def test_duplicate_key_is_a_parse_error(client: TestClient) -> None:
     r = client.post(SIGNING, content=b'{"signingRequest": {}, "signingRequest": {}}',
                     headers={"content-type": "application/json"})
-    assert "duplicate key 'signingRequest'" in exception(r, 400, "SVC4006")[0]
+    assert exception(r, 400, "SVC4006") == ["duplicate member name 'signingRequest'"]
 
 
 def test_http_level_exceptions(client: TestClient) -> None:
@@ -285,6 +285,34 @@ def test_verification_failures_are_200_verdicts(vclient: TestClient) -> None:
         got = r.json()["verificationResponse"]
         assert (got["verstat"], got["reasoncode"]) == (verstat, reasoncode), (body, got)
         assert got["reasontext"] and got["reasondesc"]
+        assert set(got) == {"verstat", "reasoncode", "reasontext", "reasondesc"}, got  # no unverified claim
+
+
+def test_tampered_attest_is_not_echoed(vclient: TestClient) -> None:
+    """Issue 9: a real C token with its payload changed to A fails E18, and the answer says nothing of the payload
+    (neither the forged ``attest`` nor the ``origid`` of a token nobody verified)."""
+    identity = _identity(vclient, attest="C")
+    genuine = vclient.post(VERIFICATION, json=verification_request(identity)).json()["verificationResponse"]
+    assert (genuine["verstat"], genuine["attest"]) == ("TN-Validation-Passed", "C")
+    jws, params = identity.split(";", 1)
+    head, claims, sig = jws.split(".")
+    forged_claims = json.loads(b64url_decode(claims)) | {"attest": "A"}
+    forged = f"{head}.{b64url_encode(canonical_json(forged_claims))}.{sig};{params}"
+    r = vclient.post(VERIFICATION, json=verification_request(forged))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"verificationResponse": {
+        "verstat": "TN-Validation-Failed", "reasoncode": 438, "reasontext": "Invalid Identity Header",
+        "reasondesc": "Signature validation failed."}}
+    assert '"attest"' not in r.text and "origid" not in r.text
+
+
+@pytest.mark.parametrize("path", [SIGNING, VERIFICATION])
+def test_deeply_nested_body_is_a_parse_error(vclient: TestClient, path: str) -> None:
+    """65,536 ``[`` (exactly MAX_BODY bytes) is the route's usual SVC4006, not a crash of the process."""
+    body = b"[" * 65_536
+    assert len(body) == MAX_BODY
+    r = vclient.post(path, content=body, headers={"content-type": "application/json"})
+    assert "nested deeper than" in exception(r, 400, "SVC4006")[0]
 
 
 @pytest.mark.parametrize(("over", "message_id", "variables"), [
