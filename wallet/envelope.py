@@ -89,7 +89,12 @@ def corrupt(where: object, why: str) -> WalletError:
 
 def _subkeys(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> tuple[bytes, bytes]:
     """(encryption key, key-check value) of a passphrase: Argon2id, then keyed BLAKE2b over fixed labels."""
-    master = argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit, memlimit=memlimit)
+    try:
+        secret = passphrase.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 in the environment or a file
+        raise WalletError("the passphrase is not Unicode text (it holds bytes that are not UTF-8)",
+                          code="wallet.bad_passphrase") from None
+    master = argon2id.kdf(32, secret, salt, opslimit=opslimit, memlimit=memlimit)
     key = hashlib.blake2b(b"eidln-wallet v1 encryption key", key=master, digest_size=32).digest()
     check = hashlib.blake2b(b"eidln-wallet v1 key-check", key=master, digest_size=16).digest()
     return key, check

@@ -20,6 +20,7 @@ CODES = frozenset({
     "wallet.key_exists",  # a key of that name is in the wallet already
     "wallet.bad_name",  # a key name outside [A-Za-z0-9][A-Za-z0-9._-]{0,31}
     "wallet.weak_passphrase",  # a new passphrase shorter than 12 characters
+    "wallet.bad_passphrase",  # a passphrase that is not Unicode text (lone surrogates from non-UTF-8 bytes)
     "wallet.unsupported_version",  # a wallet file of a format version this code does not read
     "wallet.bad_key",  # secret or public key bytes that do not make a key of the stated type
     "wallet.unknown_did",  # a DID this wallet does not control

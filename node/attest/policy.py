@@ -46,6 +46,7 @@ MECHANISMS = ("osp-numbers", "ledger")
 ALGORITHMS = ("EdDSA", "ES256")
 _TRUNK_KEYS = {"freshness", "future_skew", "algorithms", "mechanisms", "require_vetted", "osp_numbers", "customers",
                "gateway", "max_staleness"}
+_E164 = re.compile(r"[0-9]{1,15}")
 MAX_POLICY_BYTES = 4 << 20  # a policy with thousands of trunks is well under this
 MAX_POLICY_DEPTH = 8  # arrays / inline tables nested in a value; a policy needs 1
 _DEFAULT_KEYS = _TRUNK_KEYS - {"osp_numbers", "customers", "gateway"}
@@ -98,7 +99,9 @@ def _numbers(where: str, value: Any) -> tuple[TNRange, ...]:
     out = []
     for item in _strings(where, value):
         first, dash, last = item.partition("-")
-        if not first.isdigit() or (dash and (not last.isdigit() or len(last) != len(first) or int(last) < int(first))):
+        # ASCII digits, at most 15 (E.164): str.isdigit() also takes "²" and other digits int() refuses
+        if not _E164.fullmatch(first) or (dash and (not _E164.fullmatch(last) or len(last) != len(first)
+                                                    or int(last) < int(first))):
             raise PolicyError(f"{where}: {item!r} is not a number or a range like 12025550100-12025550199")
         out.append(TNRange(int(first), int(last or first) - int(first) + 1))
     return canonical_ranges(out)

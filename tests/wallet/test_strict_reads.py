@@ -200,3 +200,20 @@ def test_nested_context_file_is_refused_even_when_pinned(tmp_path: Path) -> None
     with pytest.raises(LoaderError) as err:
         loader(CREDENTIALS_V2_URL)
     assert err.value.code == "vc.context_digest_mismatch" and "json.too_deep" in err.value.message
+
+
+def test_a_passphrase_that_is_not_unicode_is_a_wallet_error() -> None:
+    """A passphrase with a lone surrogate (EIDLN_PASSPHRASE bytes that are not UTF-8) raised UnicodeEncodeError
+    out of the key derivation (found by the fuzzer)."""
+    from nacl.pwhash import argon2id
+
+    from wallet import envelope
+    from wallet.errors import WalletError
+
+    limits = (argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE)
+    blob = envelope.seal(b"x", "correct horse battery", limits)
+    for call in (lambda: envelope.unseal(blob, "bad\udcff passphrase", "f"),
+                 lambda: envelope.seal(b"x", "bad\udcff passphrase", limits)):
+        with pytest.raises(WalletError) as err:
+            call()
+        assert err.value.code == "wallet.bad_passphrase"

@@ -95,3 +95,10 @@ def test_policy_nesting_is_refused_before_the_toml_parser() -> None:
     # brackets inside strings and comments do not count
     p = read_policy_text('[trunks.a]  # [[[[[[[[[[[[[[[[[[[[\nosp_numbers = ["12025550100"]  # ]]]]]]]]]]]\n')
     assert p.trunks["a"].osp_numbers
+
+
+@pytest.mark.parametrize("number", ["²", "١٢٣", "1" * 5000, "12025550100-1202555019²", "+12025550100"])
+def test_policy_numbers_are_ascii_e164_digits(number: str) -> None:
+    """str.isdigit() also takes digits int() refuses: a ValueError escaped the policy loader (found by the fuzzer)."""
+    with pytest.raises(PolicyError, match="is not a number"):
+        read_policy_text(f'[trunks.a]\nosp_numbers = ["{number}"]\n')

@@ -46,7 +46,10 @@ def test_pai_wins_and_anonymous_without_pai_fails() -> None:
 
 def test_date() -> None:
     assert parse_date("Sat, 28 Nov 2026 19:00:00 GMT") == 1795892400
-    for bad in ("yesterday", "", "Sat, 28 Nov 2026", "32 Nov 2026 19:00:00 GMT"):
+    for bad in ("yesterday", "", "Sat, 28 Nov 2026", "32 Nov 2026 19:00:00 GMT",
+                # found by tests/fuzz: numbers too large for datetime raised OverflowError
+                "28 Nov 26 15555555555555555555555555:55:00 -0500", "Sat, 28 Nov 99999999999999999999 19:00:00 GMT",
+                "Sat, 28 Nov 2026 19:00:00 +99999999999999999999"):
         with pytest.raises(SipInputError) as info:
             parse_date(bad)
         assert info.value.code == "sip.bad_date"
