@@ -9,7 +9,6 @@ the node's request limits (:class:`node.api.limits.BodyLimit`), as ``eidln node 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
 from typing import Any
 
 from fastapi import FastAPI

@@ -3,9 +3,9 @@ compared with a brute-force model of the exact ledger position the decision name
 
 The chain's whole history is written first (the parties, then grants, suspensions, reinstatements and
 revocations); the parties are synced; then the test thread syncs the rest into the index one block at a time and
-publishes each new snapshot version, while a reader thread attests calls naming every grant in turn. The model replays the index's ``events`` table up to a
-decision's ``ledgerPosition`` and says whether the grant covered the number there; A must mean it did, and every
-B must carry the reason the model gives.
+publishes each new snapshot version, while a reader thread attests calls naming every grant in turn. The model
+replays the index's ``events`` table up to a decision's ``ledgerPosition`` and says whether the grant covered the
+number there; A must mean it did, and every B must carry the reason the model gives.
 """
 
 from __future__ import annotations
