@@ -205,7 +205,7 @@ def run_soak(*, minutes: float, restarts: int, outage: float, root: Path, seed: 
                     i += 1
                     try:
                         resp = fn(c)
-                    except httpx.TransportError as exc:
+                    except (httpx.TransportError, OSError) as exc:
                         with t.lock:
                             t.transport_errors[f"{kind} {type(exc).__name__}"] += 1
                         continue
@@ -222,10 +222,14 @@ def run_soak(*, minutes: float, restarts: int, outage: float, root: Path, seed: 
             host, port = w.base.removeprefix("http://").split(":")
             while not stop.is_set():
                 socks = []
-                for _ in range(20):
-                    s = socket.create_connection((host, int(port)), timeout=w.header_timeout + 10)
-                    s.sendall(b"POST /v1/attest HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-                    socks.append(s)
+                try:
+                    for _ in range(20):
+                        s = socket.create_connection((host, int(port)), timeout=w.header_timeout + 10)
+                        s.sendall(b"POST /v1/attest HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                        socks.append(s)
+                except OSError as exc:
+                    with t.lock:
+                        t.transport_errors[f"slowloris {type(exc).__name__}"] += 1
                 with t.lock:
                     t.slow_sockets += len(socks)
                 for s in socks:  # the state: the server closes each one (recv returns b"")
@@ -240,7 +244,10 @@ def run_soak(*, minutes: float, restarts: int, outage: float, root: Path, seed: 
 
         def sampler() -> None:
             while not stop.is_set():
-                rss.append((time.monotonic() - started, rss_kib(pid)))
+                try:
+                    rss.append((time.monotonic() - started, rss_kib(pid)))
+                except OSError:  # the node is gone: the final check reports it
+                    return
                 stop.wait(5.0)
 
         threads = [threading.Thread(target=caller, args=(rng.randrange(1 << 30),), daemon=True) for _ in range(2)]
@@ -260,7 +267,10 @@ def run_soak(*, minutes: float, restarts: int, outage: float, root: Path, seed: 
                 grant = w.granted[k]
                 w.revoke(grant)
                 refused = None
+                deadline = time.monotonic() + 120
                 while refused is None:  # the state: the node refuses the revoked grant
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the node still attests A for {grant.credential} 120 s after revocation")
                     resp = control.post("/v1/attest", json=w.call(grant.first))
                     t.answer("probe", resp)
                     d = _decision(t, resp)

@@ -70,7 +70,7 @@ class ChainIdMismatch(ChainError):
 
 class ChainRefused(ChainError):
     """The chain behind the configured URL is not the one the node's index was built from (replaced: another
-    genesis or deployment block; rewound: it lost blocks the node had synced; or reorganised deeper than the node
+    deployment block; rewound: it lost blocks the node had synced; or reorganised deeper than the node
     accepts). The node refuses to follow it and keeps its index: codes ``chain.replaced``, ``chain.rewound``,
     ``chain.reorg_too_deep``."""
 

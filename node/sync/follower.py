@@ -9,11 +9,14 @@
   equality there means the whole prefix is equal), drops the events above it and rebuilds the derived
   tables by replaying the rest — again in one transaction.
 * **A chain that is not ours is refused, never followed** (:class:`~node.errors.ChainRefused`; the index is left
-  exactly as it was). The index remembers the hashes of the genesis block and of the deployment block; a chain
-  with other ones at the same URL and chain id is a different chain (``chain.replaced``: a test chain restarted
-  without its state, a network re-created). A chain whose head is below the node's synced block has lost blocks
-  the node already applied (``chain.rewound``): following it would silently undo revocations. A reorganisation
-  deeper than ``max_reorg_depth`` blocks is refused too (``chain.reorg_too_deep``). The default is 0: the blocks a
+  exactly as it was). The index remembers the hash of the deployment block (the block of the first contract); a
+  chain with another one at the same URL and chain id is a different chain (``chain.replaced``: a test chain
+  restarted without its state, a network re-created). Not the genesis block: it is the same for every anvil, and
+  for every Besu network made from one genesis file, and anvil even regenerates it when it reloads a state file
+  (seen with anvil 1.7.1: block 0's hash changed on the second restart while blocks 1.. kept theirs). A chain
+  whose head is below the node's synced block has lost blocks the node already applied (``chain.rewound``):
+  following it would silently undo revocations. A reorganisation deeper than ``max_reorg_depth`` blocks is
+  refused too (``chain.reorg_too_deep``). The default is 0: the blocks a
   node ingests are final (a QBFT chain's are; ``confirmations`` keeps a probabilistic chain's recent blocks out),
   so any change under them is refused rather than replayed; a test chain that reorganises on purpose sets it
   higher (``EIDLN_MAX_REORG_DEPTH``). :meth:`Follower.check_chain` runs at start and after every reconnection.
@@ -94,21 +97,20 @@ class Follower:
 
     def check_chain(self) -> None:
         """Refuse a chain that is not the one this index was built from (see the module notice): compare, or on
-        first use record, the hashes of the genesis block and of the deployment block; then check the synced
-        block. Raises :class:`~node.errors.ChainRefused`; changes nothing in the index but the first record."""
+        first use record, the hash of the deployment block; then check the synced block. Raises
+        :class:`~node.errors.ChainRefused`; changes nothing in the index but the first record."""
         self._check_identity()
-        for key, number in (("genesis_hash", 0), ("deployment_hash", self.deployment.start_block)):
-            chain_hash = self._chain_hash(number)
-            stored = self.store.get_meta(key)
-            if stored is None:
-                if chain_hash is not None:
-                    self.store.set_meta(key, chain_hash.hex())
-            elif chain_hash is None or chain_hash.hex() != stored:
-                what = "genesis block" if number == 0 else f"deployment block {number}"
-                seen = "none" if chain_hash is None else "0x" + chain_hash.hex()[:16] + "…"
-                raise ChainRefused(f"the chain's {what} is {seen}, but this index was built from 0x{stored[:16]}…: "
-                                   "a different chain answers at this URL; the node keeps its index and does not "
-                                   "follow it", code="chain.replaced")
+        number = self.deployment.start_block
+        chain_hash = self._chain_hash(number)
+        stored = self.store.get_meta("deployment_hash")
+        if stored is None:
+            if chain_hash is not None:
+                self.store.set_meta("deployment_hash", chain_hash.hex())
+        elif chain_hash is None or chain_hash.hex() != stored:
+            seen = "missing" if chain_hash is None else "0x" + chain_hash.hex()[:16] + "…"
+            raise ChainRefused(f"the chain's deployment block {number} is {seen}, but this index was built from "
+                               f"0x{stored[:16]}…: a different chain answers at this URL; the node keeps its index "
+                               "and does not follow it", code="chain.replaced")
         synced = self.store.synced_block
         if synced is not None and synced > self.backend.head():
             self._rewound(synced)
@@ -227,7 +229,7 @@ class Follower:
         mine = self.store.block_hash(synced)
         if mine is None or self._chain_hash(synced) == mine:
             return 0
-        self.check_chain()  # another genesis or deployment block, or a head below ours: refused, not reorganised
+        self.check_chain()  # another deployment block, or a head below ours: refused, not reorganised
         ancestor: int | None = None
         for number, h in self.store.known_blocks_desc(synced - 1):
             if synced - number > self.max_reorg_depth:
