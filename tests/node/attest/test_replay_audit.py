@@ -129,3 +129,13 @@ def test_rows_refused_by_a_locked_database_are_retried_until_written(tmp_path: P
         pass
     assert len(log.query(limit=100)) == 20 and log.pending == 0
     log.close()
+
+
+def test_replay_memory_follows_the_window_not_the_uptime() -> None:
+    """Expired entries leave as new ones arrive (the first soak saw the cache grow without end below its cap)."""
+    rc = ReplayCache()
+    for t in range(10_000):  # 10,000 seconds of 3 tokens a second, each valid for a 60 s window
+        for i in range(3):
+            assert rc.check_and_add(f"{t}/{i}".encode(), now=t, until=t + 60)
+    assert len(rc) <= 3 * 61 and rc.evicted == 0
+    assert not rc.check_and_add(b"9999/0", now=9_999, until=10_059)  # live ones are still refused
