@@ -338,7 +338,8 @@ def test_no_secret_in_reprs(wallet: Wallet) -> None:
 def test_error_codes_are_the_documented_set() -> None:
     assert CODES == {"wallet.wrong_passphrase", "wallet.tampered", "wallet.corrupt", "wallet.exists",
                      "wallet.not_found", "wallet.no_such_key", "wallet.key_exists", "wallet.bad_name",
-                     "wallet.weak_passphrase", "wallet.unsupported_version", "wallet.bad_key", "wallet.unknown_did",
+                     "wallet.weak_passphrase", "wallet.bad_passphrase", "wallet.unsupported_version", "wallet.bad_key",
+                     "wallet.unknown_did",
                      "wallet.bad_credential", "wallet.unknown_kind"}
     with pytest.raises(ValueError):
         WalletError("x", code="wallet.nonsense")
