@@ -18,6 +18,23 @@ def default_recursion_limit() -> None:
     restore_recursion_limit()
 
 
+@pytest.fixture
+def py_ecc_recursion_limit() -> Iterator[None]:
+    """The process of issue 9: importing the app pulls in py-evm and py_ecc, which raise the recursion limit to
+    100,000. The session puts it back (above); readers of outside input must not depend on that, so tests that prove
+    it raise the limit again for their duration, as py_ecc does."""
+    import sys
+
+    import node.api.app  # noqa: F401
+
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, 100_000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
 @pytest.fixture(scope="session")
 def anvil() -> Iterator[AnvilProcess]:
     """A running anvil (chain id 1337, cancun, zero fees, auto-mining), started once per session.

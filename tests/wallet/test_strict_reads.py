@@ -15,7 +15,6 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,18 +34,8 @@ NESTED = b"[" * 65536
 
 
 @pytest.fixture(autouse=True)
-def deep_recursion_limit() -> Iterator[None]:
-    """The process of issue 9: importing the app pulls in py-evm and py_ecc, which raise the recursion limit to
-    100,000. The test session (and some process edges) put it back; the readers must not depend on that, so
-    these tests raise it again, as py_ecc does."""
-    import node.api.app  # noqa: F401
-
-    before = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(before, 100_000))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(before)
+def _deep(py_ecc_recursion_limit: None) -> None:
+    """Every test here runs with py_ecc's recursion limit (``tests/conftest.py``)."""
 
 
 def _wallet_code(fn: object) -> str:
@@ -118,18 +107,9 @@ def test_huge_deployment_file_is_a_config_error(tmp_path: Path) -> None:
     assert "json.too_large" in err.value.message
 
 
-def test_nested_keystore_file_is_corrupt(tmp_path: Path) -> None:
-    ks = Keystore(tmp_path / "keys", PASS)
-    ks.create("governor1")
-    (tmp_path / "keys" / "governor1.json").write_bytes(NESTED)
-    for read in (ks.load, ks.address):
-        with pytest.raises(KeystoreError) as err:
-            read("governor1")
-        assert err.value.code == "keystore.corrupt"
-
-
-@pytest.mark.parametrize("content", [b"[]", b"{}", b'{"address": 7}'])
-def test_keystore_file_of_another_shape_is_corrupt(tmp_path: Path, content: bytes) -> None:
+@pytest.mark.parametrize("content", [NESTED, b"[]", b"{}", b'{"address": 7}'],
+                         ids=["nested", "array", "empty", "address-not-text"])
+def test_keystore_file_that_is_not_a_keystore_is_corrupt(tmp_path: Path, content: bytes) -> None:
     ks = Keystore(tmp_path / "keys", PASS)
     ks.create("governor1")
     (tmp_path / "keys" / "governor1.json").write_bytes(content)

@@ -9,8 +9,6 @@ stack on 65,536 ``[``). A DID history row the strict reader refuses is ``interna
 from __future__ import annotations
 
 import sqlite3
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,16 +25,8 @@ IDENT = bytes(range(16))
 
 
 @pytest.fixture(autouse=True)
-def deep_recursion_limit() -> Iterator[None]:
-    """Raise the limit as importing py_ecc does (the test session puts it back; the readers must not need that)."""
-    import node.api.app  # noqa: F401
-
-    before = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(before, 100_000))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(before)
+def _deep(py_ecc_recursion_limit: None) -> None:
+    """Every test here runs with py_ecc's recursion limit (``tests/conftest.py``)."""
 
 
 def _prepare(credential: bytes) -> Rejection:
