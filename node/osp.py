@@ -111,7 +111,8 @@ def build_services(s: Settings, *, network: str, chain_id: int, wallet: Callable
     if s.trust_roots is not None:
         fetcher = CertFetcher(allow_insecure=s.x5u_insecure, clock=now)
         crls = load_crls(s.crl_file) if s.crl_file is not None else []
-        svc.verifier = StiVerifier(roots=load_certificates(s.trust_roots), fetcher=fetcher, clock=now, crls=crls)
+        svc.verifier = StiVerifier(roots=load_certificates(s.trust_roots), fetcher=fetcher, clock=now, crls=crls,
+                                   require_ppt_param=s.stivs_require_ppt)
     if s.policy_file is not None:
         if svc.signer is None:
             raise ConfigError("EIDLN_POLICY needs EIDLN_STI_KEY and EIDLN_STI_X5U: the OSP signs what it attests")

@@ -95,6 +95,7 @@ class Settings:
     trust_roots: Path | None = None  # PEM file or directory of STI-PA trust anchors; enables /stir/v1/verification
     crl_file: Path | None = None  # PEM file of CRLs the verification service checks
     x5u_insecure: bool = False  # development only: x5u over http and to loopback / private addresses
+    stivs_require_ppt: bool = False  # the STI-VS refuses an Identity header without ppt=shaken (strict RFC 8588)
     audit_file: Path | None = None  # default <home>/audit.sqlite
     max_body: int = 64 * 1024  # bytes of one HTTP request body
     body_timeout: float = 10.0  # seconds without body data before a 408
@@ -177,6 +178,7 @@ class Settings:
             trust_roots=_path(env, "EIDLN_TRUST_ROOTS"),
             crl_file=_path(env, "EIDLN_CRLS"),
             x5u_insecure=_flag(env, "EIDLN_X5U_INSECURE"),
+            stivs_require_ppt=_flag(env, "EIDLN_STIVS_REQUIRE_PPT"),
             audit_file=_path(env, "EIDLN_AUDIT"),
             max_body=_int(env, "EIDLN_MAX_BODY", 64 * 1024, 1024),
             body_timeout=_float(env, "EIDLN_BODY_TIMEOUT", 10.0),

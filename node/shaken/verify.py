@@ -10,7 +10,13 @@ E13, E14, E16, E17, E18, E15, E19, so ``iat`` freshness is judged after the sign
   ``iat`` and a bad ``attest`` found after a good signature.
 * A token whose JOSE header does not decode at all is E2 (438) *before* any network access; payload and
   signature shape problems are E14 (438), reported after the certificate fetch as in the ATIS order.
-* ``alg`` must be ES256: ``none``, HS256, EdDSA and the rest are refused at E12 (437) and never verified.
+* ``alg`` must be ES256: ``none``, HS256, EdDSA and the rest are refused at E12 (437) and never verified. The
+  reason names which ``alg`` was wrong: the token header's, or the Identity header's ``alg`` parameter.
+* The Identity header's ``ppt`` parameter: RFC 8224's grammar makes it optional (§4.1: it "MUST" be there only
+  for PASSporT extensions, and SHAKEN verifiers in the field receive headers without it). By default a header
+  without ``ppt`` is accepted when the token's own JOSE header says ``ppt: shaken`` (looked at before any fetch:
+  anything else is E5 at once, no network); a ``ppt`` parameter that is present and not ``shaken`` is E5.
+  ``require_ppt_param=True`` (``EIDLN_STIVS_REQUIRE_PPT=1``) keeps the strict reading: no parameter is E5 as well.
 * ``orig``/``dest`` are compared as canonical TNs (:func:`node.shaken.sign.canonical_tn`); one request ``dest``
   equal to one of the PASSporT's ``dest.tn`` is enough. ``None`` means "not given" and skips the comparison
   (the HTTP layer enforces ATIS E1 presence); ``time=None`` skips E3 the same way.
@@ -250,6 +256,7 @@ class StiVerifier:
         future_skew: int = 5,
         strict_tnauthlist: bool = True,
         crls: Sequence[x509.CertificateRevocationList] = (),
+        require_ppt_param: bool = False,
     ) -> None:
         if freshness < 0 or future_skew < 0:
             raise ValueError("freshness and future_skew must not be negative")
@@ -259,6 +266,7 @@ class StiVerifier:
         self.freshness = freshness
         self.future_skew = future_skew
         self.strict_tnauthlist = strict_tnauthlist
+        self.require_ppt_param = require_ppt_param
         self.crls = tuple(crls)
 
     def verify(
@@ -308,7 +316,11 @@ class StiVerifier:
                 raise _Fail("vs.stale_date")
         if header.compact:  # E4
             raise _Fail("vs.compact_form")
-        if header.ppt != "shaken":  # E5
+        if header.ppt is None and (self.require_ppt_param or jose.get("ppt") != "shaken"):  # E5, no parameter
+            raise _Fail("vs.bad_ppt_param", "Identity header is received without a 'ppt' parameter "
+                        + ("(strict mode requires 'shaken')." if self.require_ppt_param else
+                           "and its PASSporT header does not say 'ppt': 'shaken'."))
+        if header.ppt is not None and header.ppt != "shaken":  # E5
             raise _Fail("vs.bad_ppt_param")
         info = urlsplit(header.info)
         if info.scheme not in ("http", "https") or not info.netloc:  # E7
@@ -322,8 +334,10 @@ class StiVerifier:
             raise _Fail("vs.x5u_mismatch")
         if jose["typ"] != "passport":  # E11
             raise _Fail("vs.bad_typ")
-        if jose["alg"] != "ES256" or header.alg not in (None, "ES256"):  # E12
+        if jose["alg"] != "ES256":  # E12
             raise _Fail("vs.bad_alg")
+        if header.alg not in (None, "ES256"):
+            raise _Fail("vs.bad_alg", "The Identity header's 'alg' parameter is not 'ES256'.")
         if jose["ppt"] != "shaken":  # E13
             raise _Fail("vs.bad_ppt")
         try:  # E14

@@ -38,3 +38,10 @@ def test_a_passphrase_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) ->
     f.write_bytes(b"\xff\xfe secret\n")
     with pytest.raises(ConfigError, match="not UTF-8"):
         Settings.from_env({"EIDLN_PASSPHRASE_FILE": str(f)})
+
+
+def test_stivs_ppt_strictness() -> None:
+    assert Settings.from_env({}).stivs_require_ppt is False
+    assert Settings.from_env({"EIDLN_STIVS_REQUIRE_PPT": "1"}).stivs_require_ppt is True
+    with pytest.raises(ConfigError, match="EIDLN_STIVS_REQUIRE_PPT"):
+        Settings.from_env({"EIDLN_STIVS_REQUIRE_PPT": "maybe"})

@@ -153,7 +153,8 @@ def test_identity_parameter_cases(env: Env) -> None:
     cases = {
         f"{header}..{sig};info=<{env.x5u}>;alg=ES256;ppt=shaken": ("vs.compact_form", 438),  # E4
         f"{token};info=<{env.x5u}>;alg=ES256;ppt=div": ("vs.bad_ppt_param", 438),  # E5
-        f"{token};info=<{env.x5u}>;alg=ES256": ("vs.bad_ppt_param", 438),
+        f"{token};info=<{env.x5u}>;alg=ES256": ("vs.passed", None),  # no ppt parameter: RFC 8224 allows it
+        f"{token};info=<{env.x5u}>": ("vs.passed", None),
         f"{token};alg=ES256;ppt=shaken": ("vs.no_info", 436),  # E6
         f"{token}": ("vs.no_info", 436),
         f"{token};info=<urn:x-cert:1>;alg=ES256;ppt=shaken": ("vs.bad_info", 436),  # E7
@@ -165,6 +166,16 @@ def test_identity_parameter_cases(env: Env) -> None:
     for value, (code, reason) in cases.items():
         v = verifier.verify(value, orig=ORIG, dest=[DEST], time=NOW)
         assert (v.code, v.reasoncode) == (code, reason), value
+    strict = env.verifier(require_ppt_param=True)  # the strict reading: no ppt parameter is E5
+    v = strict.verify(f"{token};info=<{env.x5u}>;alg=ES256", orig=ORIG, dest=[DEST], time=NOW)
+    check(v, "vs.bad_ppt_param", 438)
+    assert "without a 'ppt' parameter" in str(v.reasondesc)
+    check(strict.verify(good, orig=ORIG, dest=[DEST], time=NOW), "vs.passed", None, VERSTAT_PASSED)
+    v = verifier.verify(f"{token};info=<{env.x5u}>;alg=ES384;ppt=shaken", orig=ORIG, dest=[DEST], time=NOW)
+    assert v.reasondesc == "The Identity header's 'alg' parameter is not 'ES256'."  # not blamed on the token
+    rcd = env.forge({"alg": "ES256", "ppt": "rcd", "typ": "passport", "x5u": env.x5u}, params="")
+    v = verifier.verify(rcd, orig=ORIG, dest=[DEST], time=NOW)  # no ppt parameter: lenient only for shaken
+    check(v, "vs.bad_ppt_param", 438)
     refused = StiVerifier(roots=[env.pki.root_cert], fetcher=CertFetcher(clock=env.clock), clock=env.clock)
     check(refused.verify(good, orig=ORIG, dest=[DEST]), "vs.x5u_refused", 436)  # production policy: http
     refused.fetcher.close()
@@ -315,7 +326,7 @@ def test_freeswitch_token() -> None:
 
 def test_rfc8224_example_is_not_shaken() -> None:
     with CertFetcher() as fetcher:
-        verifier = StiVerifier(roots=[], fetcher=fetcher, clock=lambda: 1443208345.0)
+        verifier = StiVerifier(roots=[], fetcher=fetcher, clock=lambda: 1443208345.0, require_ppt_param=True)
         check(verifier.verify(TOKENS["RFC8224_sec4_example"]["value"], orig=None, dest=None), "vs.bad_ppt_param", 438)
 
 
