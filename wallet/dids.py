@@ -35,8 +35,8 @@ from wallet.errors import WalletError
 from wallet.keys import Signer
 from wallet.keystore import Wallet
 
-__all__ = ["DEFAULT_RELATIONSHIPS", "create_did", "rotate_key", "set_service", "remove_service", "deactivate",
-           "signer_for", "wallet_dids"]
+__all__ = ["DEFAULT_RELATIONSHIPS", "create_did", "rotate_key", "add_key", "revoke_key", "set_service",
+           "remove_service", "deactivate", "signer_for", "wallet_dids"]
 
 AUTHENTICATION, ASSERTION_METHOD = 1, 2
 DEFAULT_RELATIONSHIPS = AUTHENTICATION | ASSERTION_METHOD
@@ -115,6 +115,38 @@ def rotate_key(w: Wallet, ledger: Ledger, did: str, *, old_fragment: str | None 
         entry["active"] = [f for f in entry["active"] if f != old] + [fragment]
         _settle(w, name)
     return fragment
+
+
+def add_key(w: Wallet, ledger: Ledger, did: str, *, key_type: KeyType = KeyType.ED25519,
+            relationships: int = DEFAULT_RELATIONSHIPS) -> str:
+    """Add a new key next to the active ones (no revocation): the first half of an overlapping rotation. From now on
+    :func:`signer_for` signs with it (the newest active key); calls signed with the older keys stay valid until
+    :func:`revoke_key` (``docs/security.md`` §9.1). Returns the new key's fragment."""
+    entry = _entry(w, did)
+    if entry.get("deactivated"):
+        raise WalletError(f"{did} is deactivated", code="wallet.no_such_key")
+    fragment = f"key-{len(entry['keys']) + 1}"
+    with _new_key(w, key_type) as (name, signer):
+        ledger.transact(w.ledger_account(), "DIDRegistry", "add_key", parse_did(did).ident, fragment, int(key_type),
+                        signer.public_key, relationships)
+    with w.transaction():
+        entry = _entry(w, did)
+        entry["keys"][fragment] = name
+        entry["active"] = [*entry["active"], fragment]
+        _settle(w, name)
+    return fragment
+
+
+def revoke_key(w: Wallet, ledger: Ledger, did: str, fragment: str) -> None:
+    """Revoke one active key (the ledger refuses the last one: ``did.last_key``). Its signatures made from now on
+    are invalid, and an OSP gives no A to a call signed with it, even one signed before (the call-time rule)."""
+    entry = _entry(w, did)
+    if fragment not in entry["active"]:
+        raise WalletError(f"{did}#{fragment} is not an active key of this wallet", code="wallet.no_such_key")
+    ledger.transact(w.ledger_account(), "DIDRegistry", "revoke_key", parse_did(did).ident, fragment)
+    with w.transaction():
+        entry = _entry(w, did)
+        entry["active"] = [f for f in entry["active"] if f != fragment]
 
 
 def set_service(w: Wallet, ledger: Ledger, did: str, fragment: str, service_type: str, endpoint: str) -> None:

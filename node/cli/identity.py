@@ -94,6 +94,22 @@ def cmd_did_rotate(s: Settings, a: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+def cmd_did_add_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    with open_runtime(s) as rt:
+        frag = dids.add_key(w, rt.ledger, a.did, key_type=_KEY_TYPES[a.key_type])
+    out(f"{a.did}#{frag} added; the wallet now signs with it, and the older keys stay valid until revoked")
+    return 0
+
+
+def cmd_did_revoke_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    w = _open_wallet(s)
+    with open_runtime(s) as rt:
+        dids.revoke_key(w, rt.ledger, a.did, a.fragment)
+    out(f"{a.did}#{a.fragment} revoked")
+    return 0
+
+
 def cmd_did_service(s: Settings, a: argparse.Namespace, out: Out) -> int:
     # The contract stores any non-empty strings, and resolvers leave out a service they cannot show (SPEC.md 5.3):
     # refuse here what would be written but never seen.
@@ -180,6 +196,15 @@ def register(sub: Any) -> None:
     r.add_argument("--key", default=None, help="fragment of the key to replace (default: the oldest)")
     r.add_argument("--key-type", choices=sorted(_KEY_TYPES), default="ed25519")
     r.set_defaults(fn=cmd_did_rotate)
+    ak = did.add_parser("add-key", help="add a key next to the active ones (an overlapping rotation: add, move "
+                                         "the dialers, wait a freshness window, then revoke-key the old one)")
+    ak.add_argument("did")
+    ak.add_argument("--key-type", choices=sorted(_KEY_TYPES), default="ed25519")
+    ak.set_defaults(fn=cmd_did_add_key)
+    rk = did.add_parser("revoke-key", help="revoke one active key (not the last one)")
+    rk.add_argument("did")
+    rk.add_argument("fragment", help="the key's fragment, e.g. key-1")
+    rk.set_defaults(fn=cmd_did_revoke_key)
     sv = did.add_parser("add-service", help="add or replace a service endpoint")
     sv.add_argument("did")
     sv.add_argument("--id", required=True, help="fragment, e.g. brand")

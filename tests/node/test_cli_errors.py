@@ -224,6 +224,19 @@ CASES: dict[str, list[Case]] = {
         ("{other}", 1, "wallet.unknown_did", {}),
         ("{did} --key nokey", 1, "wallet.no_such_key", {}),
     ],
+    "did add-key": [
+        ("", 2, U, {}),
+        ("{did} --key-type rsa", 2, U, {}),
+        ("not-a-did", 1, "invalidDid", {}),
+        ("{other}", 1, "wallet.unknown_did", {}),
+    ],
+    "did revoke-key": [
+        ("{did}", 2, U, {}),
+        ("not-a-did key-1", 1, "invalidDid", {}),
+        ("{other} key-1", 1, "wallet.unknown_did", {}),
+        ("{did} nokey", 1, "wallet.no_such_key", {}),
+        ("{did} key-1", 1, "did.last_key", {}),
+    ],
     "did add-service": [
         ("{did} --id brand --type BrandService", 2, U, {}),
         ("not-a-did --id brand --type BrandService --endpoint https://brand.example", 1, "invalidDid", {}),

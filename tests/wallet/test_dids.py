@@ -187,3 +187,29 @@ def test_holder_keeps_verified_credentials(env: tuple[Net, Wallet, Wallet, Resol
     forged = {**vc, "credentialSubject": {**vc["credentialSubject"], "legalName": "Evil Corp"}}
     with pytest.raises(WalletError, match="vc.signature_invalid"):
         keep(acme, forged, key_resolver=key_for)
+
+
+def test_overlapping_rotation_keeps_old_signatures_until_revoked(
+        env: tuple[Net, Wallet, Wallet, Resolver, Follower]) -> None:
+    """add_key puts a second key next to the first (both active, the wallet signs with the newest); revoke_key ends
+    the old one; the last key cannot be revoked."""
+    from wallet.dids import add_key, revoke_key
+
+    net, w, _, resolver, follower = env
+    did = create_did(w, net.ledger)
+    assert add_key(w, net.ledger, did, key_type=KeyType.P256) == "key-2"
+    assert signer_for(w, did)[1] == f"{did}#key-2"
+    assert signer_for(w, did, "key-1")[1] == f"{did}#key-1"  # the old key still signs while it is active
+    follower.sync()
+    doc = resolver.resolve(did).did_document
+    assert [vm["id"] for vm in doc["verificationMethod"]] == [f"{did}#key-1", f"{did}#key-2"]
+    revoke_key(w, net.ledger, did, "key-1")
+    follower.sync()
+    assert [vm["id"] for vm in resolver.resolve(did).did_document["verificationMethod"]] == [f"{did}#key-2"]
+    with pytest.raises(WalletError) as err:
+        signer_for(w, did, "key-1")
+    assert err.value.code == "wallet.no_such_key"
+    with pytest.raises(LedgerRuleError) as refused:
+        revoke_key(w, net.ledger, did, "key-2")
+    assert refused.value.code == "did.last_key"
+    assert signer_for(Wallet.open(w.path, "a long enough passphrase"), did)[1] == f"{did}#key-2"  # saved
