@@ -26,7 +26,7 @@ __all__ = ["VC_CONTEXT", "TN_CONTEXT", "TYPES", "enterprise_identity", "tn_right
            "anchor_of", "credential_bytes", "tn_auth_list", "ranges_of", "CredentialError"]
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-TN_CONTEXT = "https://eidln.example/ns/tn/v1"
+TN_CONTEXT = "https://eidln.example/ns/tn/v2"  # new credentials; v1 ones still verify (wallet.dataintegrity.loader)
 TYPES = {Kind.ENTERPRISE_IDENTITY: "EnterpriseIdentityCredential", Kind.TN_RIGHT_TO_USE: "TNRightToUseCredential",
          Kind.TN_DELEGATION: "TNDelegationCredential"}
 _KIND_OF = {v: k for k, v in TYPES.items()}

@@ -10,11 +10,14 @@ Decisions:
   so is a file over 256 KiB (the largest pinned context is 10 KB) or one :func:`wallet.strictjson.loads` refuses.
   The W3C files are byte-exact copies of the published contexts (``/work/shared/contexts/SOURCES.md``); the
   copies bundled by PyLD and npm are JSON-equal but byte-different, so they are not used.
-* Our own context, ``https://eidln.example/ns/tn/v1`` (file ``contexts/eidln-tn-v1.jsonld``), is published
-  byte-identical at ``docs/contexts/eidln-tn-v1.jsonld``. Every term is ``@protected`` and lives under
-  ``https://eidln.example/ns/tn#``; it has no ``@vocab``, so a misspelt term stays undefined and is refused.
-  The rich call data terms follow RFC 9795: ``brandName`` is the display name (``nam``), ``logo`` the icon
-  (``icn``, or the jCard's logo behind ``jcl``), ``callReason`` the call reason (``crn``).
+* Our own contexts, ``https://eidln.example/ns/tn/v1`` and ``.../v2`` (files ``contexts/eidln-tn-v1.jsonld`` and
+  ``-v2.jsonld``), are published byte-identical under ``docs/contexts/``. A published context never changes: v2
+  is v1 plus new terms (``role``, ``logoIntegrity``, the DID Auth evidence terms) and ``callReason`` as a set, and
+  v1 stays pinned so that credentials anchored with it keep verifying. New credentials use v2
+  (:data:`TN_CONTEXT_URL`). Every term is ``@protected`` and lives under ``https://eidln.example/ns/tn#``; neither
+  has an ``@vocab``, so a misspelt term stays undefined and is refused. The rich call data terms follow RFC 9795:
+  ``brandName`` is the display name (``nam``), ``logo`` the icon (``icn``) with its ``logoIntegrity`` (the
+  ``rcdi`` digest), ``callReason`` the vetted call reasons (``crn``).
 * Parsed documents are cached per loader, and the loader carries the cache PyLD's ``ContextResolver`` keeps
   processed contexts in (``resolved_contexts``; see :func:`wallet.dataintegrity.canon.jsonld_options`). That
   cache belongs to the loader, not to PyLD's module-global cache, so a context another loader resolved in the
@@ -44,6 +47,7 @@ __all__ = [
     "CREDENTIALS_EXAMPLES_V2_URL",
     "DATA_INTEGRITY_V2_URL",
     "TN_CONTEXT_URL",
+    "TN_CONTEXT_V1_URL",
     "CONTEXTS",
     "PinnedContext",
     "DocumentLoader",
@@ -55,7 +59,8 @@ CONTEXT_DIR = Path(__file__).resolve().parent / "contexts"
 CREDENTIALS_V2_URL = "https://www.w3.org/ns/credentials/v2"
 CREDENTIALS_EXAMPLES_V2_URL = "https://www.w3.org/ns/credentials/examples/v2"
 DATA_INTEGRITY_V2_URL = "https://w3id.org/security/data-integrity/v2"
-TN_CONTEXT_URL = "https://eidln.example/ns/tn/v1"
+TN_CONTEXT_V1_URL = "https://eidln.example/ns/tn/v1"
+TN_CONTEXT_URL = "https://eidln.example/ns/tn/v2"  # the current one: what new credentials use
 _MAX_URL_IN_MESSAGE = 200
 _MAX_CONTEXT_BYTES = 256 * 1024
 
@@ -87,8 +92,10 @@ CONTEXTS: Mapping[str, PinnedContext] = MappingProxyType({
         "did-v1.jsonld", "62c1054bf404d6dd3a4b26b64f830fd72095f6a26edc4469908c94351352ce5f"),
     "https://w3id.org/security/suites/ed25519-2020/v1": _pin(
         "ed25519-2020-v1.jsonld", "3db5c19efb0047a6edfd3b36e24346a8a3caad369d749e3c2d69e862696403e5"),
-    TN_CONTEXT_URL: _pin(
+    TN_CONTEXT_V1_URL: _pin(
         "eidln-tn-v1.jsonld", "bac5f3f6438e61ae204a73d82ce15785b792fa5d9268d1922348076702527f91"),
+    TN_CONTEXT_URL: _pin(
+        "eidln-tn-v2.jsonld", "4bc9590ebbc5eab75b94f2a2d0ca25e73a37ec9e6086162e28df87227ef343e3"),
 })
 
 

@@ -16,6 +16,7 @@ from wallet.dataintegrity import (
     CONTEXTS,
     CREDENTIALS_V2_URL,
     TN_CONTEXT_URL,
+    TN_CONTEXT_V1_URL,
     DocumentLoader,
     LoaderError,
     PinnedContext,
@@ -45,6 +46,7 @@ REQUIRED_URLS = {
     "https://www.w3.org/ns/cid/v1",
     "https://w3id.org/security/suites/ed25519-2020/v1",
     "https://eidln.example/ns/tn/v1",
+    "https://eidln.example/ns/tn/v2",
 }
 
 
@@ -174,13 +176,17 @@ def test_a_new_loader_does_not_reuse_another_loaders_contexts(tmp_path: Path) ->
         canonize_rdfc({"@context": CREDENTIALS_V2_URL, "type": "VerifiableCredential"}, loader)
 
 
-def test_tn_context_is_published_byte_identical() -> None:
-    package_copy = CONTEXTS[TN_CONTEXT_URL].path.read_bytes()
-    assert (ROOT / "docs" / "contexts" / "eidln-tn-v1.jsonld").read_bytes() == package_copy
+@pytest.mark.parametrize(("url", "name"), [(TN_CONTEXT_V1_URL, "eidln-tn-v1.jsonld"),
+                                         (TN_CONTEXT_URL, "eidln-tn-v2.jsonld")])
+def test_tn_contexts_are_published_byte_identical(url: str, name: str) -> None:
+    package_copy = CONTEXTS[url].path.read_bytes()
+    assert CONTEXTS[url].path.name == name
+    assert (ROOT / "docs" / "contexts" / name).read_bytes() == package_copy
 
 
-def test_tn_context_is_protected_and_has_no_vocab() -> None:
-    ctx = json.loads(CONTEXTS[TN_CONTEXT_URL].path.read_bytes())["@context"]
+@pytest.mark.parametrize("url", [TN_CONTEXT_V1_URL, TN_CONTEXT_URL])
+def test_tn_context_is_protected_and_has_no_vocab(url: str) -> None:
+    ctx = json.loads(CONTEXTS[url].path.read_bytes())["@context"]
     assert ctx["@version"] == 1.1 and ctx["@protected"] is True
     assert "@vocab" not in ctx
     for term, definition in ctx.items():
@@ -188,6 +194,20 @@ def test_tn_context_is_protected_and_has_no_vocab() -> None:
             continue
         iri = definition if isinstance(definition, str) else definition["@id"]
         assert iri == "https://eidln.example/ns/tn#" + term
+
+
+def test_v2_only_adds_to_v1() -> None:
+    """A published context never changes meaning: every v1 term means the same IRI in v2."""
+    v1 = json.loads(CONTEXTS[TN_CONTEXT_V1_URL].path.read_bytes())["@context"]
+    v2 = json.loads(CONTEXTS[TN_CONTEXT_URL].path.read_bytes())["@context"]
+    for term, definition in v1.items():
+        if term.startswith("@"):
+            assert v2[term] == definition
+            continue
+        iri = definition if isinstance(definition, str) else definition.get("@id", definition)
+        new = v2[term]
+        assert iri == (new if isinstance(new, str) else new.get("@id", new))
+    assert {"role", "logoIntegrity", "DIDAuthentication", "authChallenge"} <= set(v2) - set(v1)
 
 
 def test_one_loader_serves_many_threads() -> None:
