@@ -12,6 +12,7 @@ Telephone numbers follow RFC 8226 TNAuthList semantics: ``{"tn": "<E.164 digits>
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -22,14 +23,20 @@ from did_method.syntax import parse_did
 from node.ledger.records import Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
 from wallet.errors import WalletError
 
-__all__ = ["VC_CONTEXT", "TN_CONTEXT", "TYPES", "enterprise_identity", "tn_right_to_use", "tn_delegation",
-           "anchor_of", "credential_bytes", "tn_auth_list", "ranges_of", "CredentialError"]
+__all__ = ["VC_CONTEXT", "TN_CONTEXT", "TYPES", "ROLES", "enterprise_identity", "tn_right_to_use", "tn_delegation",
+           "anchor_of", "credential_bytes", "tn_auth_list", "ranges_of", "role_of", "CredentialError"]
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 TN_CONTEXT = "https://eidln.example/ns/tn/v2"  # new credentials; v1 ones still verify (wallet.dataintegrity.loader)
 TYPES = {Kind.ENTERPRISE_IDENTITY: "EnterpriseIdentityCredential", Kind.TN_RIGHT_TO_USE: "TNRightToUseCredential",
          Kind.TN_DELEGATION: "TNDelegationCredential"}
 _KIND_OF = {v: k for k, v in TYPES.items()}
+# What the subject of a grant or delegation is to the numbers (docs/attestation.md §2.1): the enterprise the calls
+# are for, a vendor (call center, BPO) originating on an enterprise's behalf, a platform (hosted PBX, UCaaS, CPaaS)
+# relaying or originating for its tenants, a reseller.
+ROLES = ("enterprise", "vendor", "platform", "reseller")
+_DEFAULT_ROLE = {Kind.TN_RIGHT_TO_USE: "enterprise", Kind.TN_DELEGATION: "vendor"}  # a v1 credential has no role
+_SRI = re.compile(r"sha(256|384|512)-[A-Za-z0-9+/]+={0,2}")
 
 
 class CredentialError(WalletError):
@@ -88,12 +95,23 @@ def _base(kind: Kind, issuer: str, subject: dict[str, Any], valid_from: int, val
 def enterprise_identity(*, issuer: str, subject: str, legal_name: str, jurisdiction: str, vetting_level: str,
                         vetting_date: str, valid_from: int, valid_until: int, registration_number: str | None = None,
                         lei: str | None = None, credential_id: str | None = None, brand_name: str | None = None,
-                        call_reason: str | None = None, logo: str | None = None) -> dict[str, Any]:
+                        call_reason: str | Sequence[str] | None = None, logo: str | None = None,
+                        logo_integrity: str | None = None,
+                        evidence: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """A vetting agency's statement of who an enterprise is (KYC), optionally with the vetted brand an OSP or
-    TSP may show (RFC 9795 rich call data: ``brandName`` ~ ``nam``, ``logo`` ~ ``icn``/``jcl`` (an https
-    URL), ``callReason`` ~ ``crn``)."""
+    TSP may show (RFC 9795 rich call data: ``brandName`` ~ ``nam``, ``logo`` ~ ``icn`` (an https URL) with
+    ``logoIntegrity`` ~ its ``rcdi`` digest (``sha256-<base64>``; without it an OSP does not pass the logo on),
+    ``callReason`` ~ the call reasons ``crn`` may carry), and the ``evidence`` of how it was vetted (VC 2.0
+    ``evidence``: the DID Auth proof)."""
     if logo is not None and not logo.startswith("https://"):
         raise CredentialError("logo must be an https URL")
+    if logo_integrity is not None and logo is None:
+        raise CredentialError("logoIntegrity is the digest of a logo: give the logo too")
+    if logo_integrity is not None and not _SRI.fullmatch(logo_integrity):
+        raise CredentialError("logoIntegrity must be an integrity string like sha256-<base64>")
+    reasons = [call_reason] if isinstance(call_reason, str) else list(call_reason or [])
+    if any(not isinstance(r, str) or not r for r in reasons):
+        raise CredentialError("a call reason is a non-empty string")
     if not (registration_number or lei):
         raise CredentialError("an enterprise identity needs a registration number or an LEI")
     subj: dict[str, Any] = {"id": subject, "legalName": legal_name, "jurisdiction": jurisdiction,
@@ -102,26 +120,39 @@ def enterprise_identity(*, issuer: str, subject: str, legal_name: str, jurisdict
         subj["registrationNumber"] = registration_number
     if lei:
         subj["lei"] = lei
-    for name, value in (("brandName", brand_name), ("callReason", call_reason), ("logo", logo)):
+    for name, value in (("brandName", brand_name), ("callReason", reasons), ("logo", logo),
+                        ("logoIntegrity", logo_integrity)):
         if value:
             subj[name] = value
-    return _base(Kind.ENTERPRISE_IDENTITY, issuer, subj, valid_from, valid_until, credential_id)
+    vc = _base(Kind.ENTERPRISE_IDENTITY, issuer, subj, valid_from, valid_until, credential_id)
+    if evidence:
+        vc["evidence"] = [dict(e) for e in evidence]
+    return vc
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise CredentialError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    return role
 
 
 def tn_right_to_use(*, issuer: str, subject: str, ranges: Sequence[TNRange], may_originate: bool = True,
                     may_delegate: bool = True, valid_from: int, valid_until: int,
-                    credential_id: str | None = None) -> dict[str, Any]:
-    """A TNSP's (or Resp Org's) grant of the right to use numbers it holds."""
-    subj = {"id": subject, "tnAuthList": tn_auth_list(ranges), "mayOriginate": may_originate,
+                    credential_id: str | None = None, role: str = "enterprise") -> dict[str, Any]:
+    """A TNSP's (or Resp Org's) grant of the right to use numbers it holds, to a subject in ``role`` (an enterprise,
+    or a platform / reseller that passes numbers on to its tenants or customers)."""
+    subj = {"id": subject, "role": _role(role), "tnAuthList": tn_auth_list(ranges), "mayOriginate": may_originate,
             "mayDelegate": may_delegate}
     return _base(Kind.TN_RIGHT_TO_USE, issuer, subj, valid_from, valid_until, credential_id)
 
 
 def tn_delegation(*, issuer: str, subject: str, parent: str, ranges: Sequence[TNRange], may_originate: bool = True,
                   may_delegate: bool = False, valid_from: int, valid_until: int,
-                  credential_id: str | None = None) -> dict[str, Any]:
-    """A holder's delegation of some of its numbers (non-exclusive) to a call center, vendor or CPaaS."""
-    subj = {"id": subject, "parentCredential": parent, "tnAuthList": tn_auth_list(ranges),
+                  credential_id: str | None = None, role: str = "vendor") -> dict[str, Any]:
+    """A holder's delegation of some of its numbers (non-exclusive) to a subject in ``role``: a vendor (call
+    center, BPO), a platform (CPaaS, hosted PBX), a reseller, or an enterprise (a tenant on a platform's or a
+    reseller's numbers)."""
+    subj = {"id": subject, "role": _role(role), "parentCredential": parent, "tnAuthList": tn_auth_list(ranges),
             "mayOriginate": may_originate, "mayDelegate": may_delegate}
     return _base(Kind.TN_DELEGATION, issuer, subj, valid_from, valid_until, credential_id)
 
@@ -129,6 +160,19 @@ def tn_delegation(*, issuer: str, subject: str, parent: str, ranges: Sequence[TN
 def credential_bytes(vc: Mapping[str, Any]) -> bytes:
     """The bytes anchored on the ledger: compact, key-sorted UTF-8 JSON of the signed credential."""
     return json.dumps(vc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def role_of(vc: Mapping[str, Any]) -> str | None:
+    """The ``role`` of a grant's or delegation's subject; a credential without one (TN context v1) reads as
+    ``enterprise`` for a grant and ``vendor`` for a delegation; ``None`` for other kinds or a role outside
+    :data:`ROLES` (the caller refuses it)."""
+    types = vc.get("type")
+    kinds = [_KIND_OF[t] for t in types if t in _KIND_OF] if isinstance(types, list) else []
+    if len(kinds) != 1 or kinds[0] not in _DEFAULT_ROLE:
+        return None
+    subject = vc.get("credentialSubject")
+    role = subject.get("role", _DEFAULT_ROLE[kinds[0]]) if isinstance(subject, Mapping) else None
+    return role if role in ROLES else None
 
 
 def anchor_of(vc: Mapping[str, Any]) -> Anchor:
@@ -148,6 +192,8 @@ def anchor_of(vc: Mapping[str, Any]) -> Anchor:
     flags, parent = Flags.NONE, b"\x00" * 32
     tns: tuple[TNRange, ...] = ()
     if kind != Kind.ENTERPRISE_IDENTITY:
+        if "role" in subject and subject["role"] not in ROLES:
+            raise CredentialError(f"role {str(subject['role'])[:40]!r} is not one of {', '.join(ROLES)}")
         for name in ("mayOriginate", "mayDelegate"):
             if type(subject.get(name)) is not bool:
                 raise CredentialError(f"{name} must be true or false")
