@@ -108,8 +108,11 @@ class OspWorld:
         self.cli("member", "onboard", "--as", "@wallet", "--account", ent, wallet="osp")
         did = {name: self.cli("did", "create", wallet=name)[-1] for name in ("osp", "vetter", "ent")}
         self.enterprise = did["ent"]
-        self.cli("vet", "--subject", did["ent"], "--legal-name", "Acme Corp", "--jurisdiction", "US-DE", "--lei",
-                 "5493001KJTIIGC8Y1R12", "--brand-name", "Acme", wallet="vetter")
+        challenge = self.cli("vet", "challenge", "--subject", did["ent"], wallet="vetter")[-1]  # DID Auth first
+        proof = self.cli("did", "prove", did["ent"], "--challenge", challenge, wallet="ent")[-1]
+        self.cli("vet", "--subject", did["ent"], "--challenge", challenge, "--proof", proof, "--legal-name",
+                 "Acme Corp", "--jurisdiction", "US-DE", "--lei", "5493001KJTIIGC8Y1R12", "--brand-name", "Acme",
+                 wallet="vetter")
         for i in range(self.grants):
             first = 12025550100 + 10 * i
             cred = self.cli("tn", "grant", "--subject", did["ent"], "--start", f"+{first}", "--count", "10",

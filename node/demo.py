@@ -27,19 +27,23 @@ from typing import Any
 
 from eth_account import Account
 
+from did_method.resolver import Resolver
 from node.attest import AttestationEngine, AuditLog, CallRequest, LedgerMechanism, LedgerSnapshot, parse_policy
 from node.chain.embedded import EmbeddedChain
 from node.cli.shaken import pki_server
 from node.errors import ConfigError
 from node.ledger.client import Action, Ledger, deploy_network
+from node.ledger.deployment import Deployment
 from node.ledger.records import TNRange
 from node.ledger.roles import Role
 from node.shaken.pki import generate_test_pki
 from node.shaken.sign import ShakenSigner
 from node.shaken.verify import StiVerifier
 from node.shaken.x5u import CertFetcher
+from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store
+from wallet import didauth
 from wallet.credentials import enterprise_identity, tn_delegation, tn_right_to_use
 from wallet.dids import create_did, signer_for
 from wallet.issue import issue, set_status
@@ -136,15 +140,21 @@ def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True
     vetted = enterprise_identity(issuer=did["vetco"], subject=did["acme"], legal_name="Acme Health Inc.",
                                  jurisdiction="US-DE", vetting_level="full", vetting_date="2026-11-01",
                                  lei="5493001KJTIIGC8Y1R12", valid_from=since, valid_until=now + YEAR,
-                                 brand_name="Acme Health")
+                                 brand_name="Acme Health", evidence=[_did_auth(home, chain, dep, wallets, did, now)])
     issue(wallets["vetco"], ledger, did["vetco"], vetted)
+    # the call center signs the calls: the OSP's default policy vets the signer too (docs/attestation.md §2.1)
+    issue(wallets["vetco"], ledger, did["vetco"], enterprise_identity(
+        issuer=did["vetco"], subject=did["callcenter"], legal_name="Dial Right LLC", jurisdiction="US-NY",
+        vetting_level="full", vetting_date="2026-11-01", registration_number="NY-4411", valid_from=since,
+        valid_until=now + YEAR, evidence=[_did_auth(home, chain, dep, wallets, did, now, subject="callcenter")]))
     grant = issue(wallets["telone"], ledger, did["telone"], tn_right_to_use(
         issuer=did["telone"], subject=did["acme"], ranges=(TNRange(12025550100, 100),), may_originate=True,
         may_delegate=True, valid_from=since, valid_until=now + YEAR))
     delegation = issue(wallets["acme"], ledger, did["acme"], tn_delegation(
         issuer=did["acme"], subject=did["callcenter"], parent=grant["id"], ranges=(TNRange(12025550140, 10),),
         may_originate=True, may_delegate=False, valid_from=since, valid_until=now + YEAR))
-    out("3. wallets and DIDs for everyone; Vet Co vets Acme (brand 'Acme Health'); Tel One grants Acme"
+    out("3. wallets and DIDs for everyone; Acme and its call center prove control of their DID keys (DID Auth) and"
+        " Vet Co vets them (Acme's brand 'Acme Health'); Tel One grants Acme"
         " +1 202 555 0100-0199; Acme delegates 0140-0149 to its call center")
 
     follower = Follower(chain, Store(home / "index.sqlite"), dep)
@@ -164,6 +174,28 @@ def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True
     out(f"4. the OSP node syncs its ledger copy; its STI certificate (TNAuthList SPC 5678) is served at {x5u}")
     return Story(chain, ledger, wallets, did, grant, delegation, follower, snapshot, engine, log, verifier, x5u,
                  clock, server)
+
+
+def _did_auth(home: Path, chain: EmbeddedChain, dep: Deployment, wallets: dict[str, Wallet], did: dict[str, str],
+              now: int, *, subject: str = "acme") -> dict[str, Any]:
+    """DID Auth before vetting (SPEC §8.1): Vet Co challenges the subject, which signs the challenge with its DID
+    key; Vet Co checks the proof against its authentication key in its synced index and keeps it as evidence."""
+    challenge = didauth.new_challenge(domain=did["vetco"], subject=did[subject], now=now)
+    subject_key, kid = signer_for(wallets[subject], did[subject])
+    proof = didauth.prove(subject_key, kid, challenge, now=now)
+    store = Store(home / "index.sqlite")
+    try:
+        Follower(chain, store, dep).sync()
+    finally:
+        store.close()
+    history = IndexHistory(home / "index.sqlite")
+    try:
+        resolver = Resolver(history, network=dep.network, chain_id=dep.chain_id)
+        result = didauth.verify_proof(proof, challenge, key_at=didauth.authentication_key_at(resolver), now=now)
+    finally:
+        history.close()
+    result.raise_for_failure()
+    return didauth.evidence(challenge, proof, result)
 
 
 def _run(out: Out, home: Path, *, keep: bool) -> list[DemoRow]:

@@ -3,7 +3,8 @@ attestation engine with its ledger snapshot and audit log, and the metrics.
 
 * ``EIDLN_STI_KEY`` names a P-256 key in the node's encrypted wallet (``eidln pki import-key`` puts it there), so
   the STI private key is encrypted at rest like every other key; ``EIDLN_STI_X5U`` is where its certificate chain
-  is published. Both together enable ``POST /stir/v1/signing``.
+  is published. Both together enable ``POST /stir/v1/signing``. ``EIDLN_STI_CHAIN`` (optional) is that chain as a PEM
+  file, leaf first: traceback bundles carry it (``x5c``) so that a verifier can judge the OSP's key against its roots.
 * ``EIDLN_TRUST_ROOTS`` (a PEM file or a directory of ``*.pem`` / ``*.crt``) enables ``POST /stir/v1/verification``;
   ``EIDLN_CRLS`` adds CRLs; ``EIDLN_X5U_INSECURE=1`` lets the x5u fetcher use http and private addresses (labs only).
 * ``EIDLN_POLICY`` (plus the STI signer) enables ``POST /v1/attest`` and the ``/v1/audit`` queries.
@@ -17,10 +18,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from node.api.metrics import Metrics
 from node.attest import AttestationEngine, AuditLog, LedgerMechanism, LedgerSnapshot, load_policy
@@ -33,7 +36,7 @@ from node.sync.indexview import IndexView
 from wallet.keys import P256Key
 from wallet.keystore import Wallet
 
-__all__ = ["OspServices", "build_services", "load_certificates", "load_crls"]
+__all__ = ["OspServices", "build_services", "load_certificates", "load_crls", "load_sti_chain"]
 
 log = logging.getLogger("eidln.osp")
 
@@ -77,6 +80,22 @@ def load_crls(path: Path) -> list[x509.CertificateRevocationList]:
     return out
 
 
+def load_sti_chain(path: Path, key: P256Key) -> list[x509.Certificate]:
+    """``EIDLN_STI_CHAIN``: the PEM certificates of the STI chain, leaf first; the leaf must certify ``key``."""
+    try:
+        certs = x509.load_pem_x509_certificates(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"EIDLN_STI_CHAIN: cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ConfigError(f"EIDLN_STI_CHAIN: {path} is not a PEM certificate file ({exc})") from None
+    leaf = certs[0].public_key()
+    if not isinstance(leaf, ec.EllipticCurvePublicKey) or \
+            leaf.public_bytes(Encoding.X962, PublicFormat.CompressedPoint) != key.public_key:
+        raise ConfigError(f"EIDLN_STI_CHAIN: the first certificate of {path} does not certify the STI key "
+                          "(EIDLN_STI_KEY); put the SP certificate first")
+    return certs
+
+
 @dataclass
 class OspServices:
     metrics: Metrics
@@ -85,6 +104,7 @@ class OspServices:
     engine: AttestationEngine | None = None
     audit: AuditLog | None = None
     snapshot: LedgerSnapshot | None = None
+    sti_chain: list[x509.Certificate] = field(default_factory=list)  # EIDLN_STI_CHAIN, for traceback bundles
 
     def close(self) -> None:
         if self.audit is not None:
@@ -108,6 +128,8 @@ def build_services(s: Settings, *, network: str, chain_id: int, wallet: Callable
         if not isinstance(key, P256Key):
             raise ConfigError(f"EIDLN_STI_KEY {s.sti_key!r} is not a P-256 key (SHAKEN signs ES256)")
         svc.signer = ShakenSigner(key, s.sti_x5u)
+        if s.sti_chain is not None:
+            svc.sti_chain = load_sti_chain(s.sti_chain, key)
     if s.trust_roots is not None:
         fetcher = CertFetcher(allow_insecure=s.x5u_insecure, clock=now)
         crls = load_crls(s.crl_file) if s.crl_file is not None else []

@@ -118,6 +118,7 @@ def build_node(s: Settings, *, wallet: Callable[[], Wallet], clock: Callable[[],
 
     sync = SyncService(lambda: holder[0]._connect(), interval=s.sync_interval, clock=clock, on_confirmed=confirmed)
     app = create_app(resolver, view, signer=services.signer, verifier=services.verifier, metrics=services.metrics,
-                     engine=services.engine, audit=services.audit, sync=sync, ready_max_age=s.ready_max_age)
+                     engine=services.engine, audit=services.audit, sync=sync, ready_max_age=s.ready_max_age,
+                     sti_chain=services.sti_chain)
     holder.append(NodeServer(s, deployment, store, view, services, sync, app))
     return holder[0]

@@ -92,6 +92,7 @@ class Settings:
     policy_file: Path | None = None  # the OSP's attestation policy (TOML); enables POST /v1/attest
     sti_key: str | None = None  # name of the OSP's STI signing key (P-256) in the node's wallet
     sti_x5u: str | None = None  # where the OSP's STI certificate chain is published (the PASSporT's x5u)
+    sti_chain: Path | None = None  # PEM file of that chain (leaf first): audit bundles carry it (x5c)
     trust_roots: Path | None = None  # PEM file or directory of STI-PA trust anchors; enables /stir/v1/verification
     crl_file: Path | None = None  # PEM file of CRLs the verification service checks
     x5u_insecure: bool = False  # development only: x5u over http and to loopback / private addresses
@@ -175,6 +176,7 @@ class Settings:
             policy_file=_path(env, "EIDLN_POLICY"),
             sti_key=env.get("EIDLN_STI_KEY") or None,
             sti_x5u=_x5u(env.get("EIDLN_STI_X5U") or None),
+            sti_chain=_path(env, "EIDLN_STI_CHAIN"),
             trust_roots=_path(env, "EIDLN_TRUST_ROOTS"),
             crl_file=_path(env, "EIDLN_CRLS"),
             x5u_insecure=_flag(env, "EIDLN_X5U_INSECURE"),

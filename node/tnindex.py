@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from node.errors import StoreError
 from node.ledger.records import Flags, Kind, Status, TNRange
 from node.tnsegments import Segments
+from wallet.credentials import role_of_anchored
 
 if TYPE_CHECKING:
     from node.sync.store import Store
@@ -80,6 +81,7 @@ _KINDS = {int(k): k for k in (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)}
 _FLAGS = {v: Flags(v) for v in range(4)}
 _STATUSES = {int(s): s for s in (Status.ACTIVE, Status.REVOKED, Status.SUSPENDED)}
 _SPAN = struct.Struct("<qq")  # one range as (start, end), end exclusive
+_DEFAULT_ROLE: dict[int, str] = {Kind.TN_RIGHT_TO_USE: "enterprise", Kind.TN_DELEGATION: "vendor"}  # as credentials
 _SHARDS = 256  # dict shards per table: a write copies 1/256 of a table, a read costs one list index more
 _ALL = frozenset(range(_SHARDS))
 
@@ -100,6 +102,7 @@ class TNCredential(NamedTuple):
     root_holder: str  # lower-case 0x address
     root_since: int
     tns: bytes  # packed (start, end) pairs, see ``spans``
+    role: str = ""  # the subject's role (wallet.credentials.ROLES); the kind's default for a v1 credential
 
     @property
     def ranges(self) -> tuple[TNRange, ...]:
@@ -231,10 +234,10 @@ class TNIndex:
     def add_credential(self, cred_id: bytes, *, kind: int, issuer: bytes, subject: bytes,
                        parent: bytes = ROOT_PARENT, flags: int, depth: int, valid_from: int, valid_until: int,
                        root_holder: str, root_since: int, ranges: Iterable[TNRange | tuple[int, int]],
-                       status: int = Status.ACTIVE) -> TNCredential:
+                       status: int = Status.ACTIVE, role: str = "") -> TNCredential:
         """Insert one anchored credential (a CredentialAnchored event); O(log n + segments its ranges span)."""
         c = self._record(cred_id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, root_holder,
-                         root_since, ranges, status)
+                         root_since, ranges, status, role)
         if c.id in self:
             raise StoreError(f"duplicate credential 0x{c.id.hex()}", code="store.inconsistent")
         self._put_cred(c)
@@ -246,7 +249,7 @@ class TNIndex:
 
     def _record(self, cred_id: bytes, kind: int, issuer: bytes, subject: bytes, parent: bytes, flags: int,
                 depth: int, valid_from: int, valid_until: int, root_holder: str, root_since: int,
-                ranges: Iterable[TNRange | tuple[int, int]], status: int) -> TNCredential:
+                ranges: Iterable[TNRange | tuple[int, int]], status: int, role: str = "") -> TNCredential:
         """Validate and build a record, sharing repeated DIDs, holders and parent ids; does not insert it."""
         if len(cred_id) != 32 or len(issuer) != 16 or len(subject) != 16 or len(parent) != 32:
             raise ValueError("ids are 32 bytes, DIDs 16 bytes")
@@ -260,7 +263,8 @@ class TNIndex:
         intern = self._interned.setdefault
         return TNCredential(bytes(cred_id), _KINDS[kind], intern(bytes(issuer), bytes(issuer)),
                             intern(bytes(subject), bytes(subject)), parent, _FLAGS[flags], depth, valid_from,
-                            valid_until, _STATUSES[status], self._holder(root_holder), root_since, _pack(ranges))
+                            valid_until, _STATUSES[status], self._holder(root_holder), root_since, _pack(ranges),
+                            intern(role or _DEFAULT_ROLE[kind], role or _DEFAULT_ROLE[kind]))
 
     def set_status(self, cred_id: bytes, status: int) -> TNCredential:
         """Record a StatusChanged event. Revocation is final: the credential leaves the segments."""
@@ -310,7 +314,8 @@ class TNIndex:
                 _unhex(a["id"]), kind=a["kind"], issuer=_unhex(a["issuer"]), subject=_unhex(a["subject"]),
                 parent=_unhex(a["parent"]), flags=a["flags"], depth=a["depth"], valid_from=a["valid_from"],
                 valid_until=a["valid_until"], root_holder=a["root_holder"], root_since=a["root_since"],
-                ranges=[(r["start"], r["count"]) for r in a["tns"]])
+                ranges=[(r["start"], r["count"]) for r in a["tns"]],
+                role=role_of_anchored(_unhex(a["credential"]), a["kind"]) if "credential" in a else "")
         elif key == ("CredentialRegistry", "StatusChanged") and _unhex(a["id"]) in self:
             self.set_status(_unhex(a["id"]), a["new_status"])
 
@@ -429,11 +434,11 @@ def build_from_db(db: sqlite3.Connection) -> TNIndex:
     """:func:`build_from_store` on any connection to an index file (e.g. a read-only one)."""
     index = TNIndex()
     cur = db.execute("SELECT id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, root_holder, "
-                     "root_since, status, tns FROM credentials WHERE kind IN (?, ?) ORDER BY rowid",
+                     "root_since, status, tns, role FROM credentials WHERE kind IN (?, ?) ORDER BY rowid",
                      (int(Kind.TN_RIGHT_TO_USE), int(Kind.TN_DELEGATION)))
     records = (index._record(bytes(cid), kind, bytes(iss), bytes(sub), bytes(parent), flags, depth, vf, vu, holder,
-                             since, json.loads(tns), status)  # tns: [[start, count], ...]
-               for cid, kind, iss, sub, parent, flags, depth, vf, vu, holder, since, status, tns in cur)
+                             since, json.loads(tns), status, role)  # tns: [[start, count], ...]
+               for cid, kind, iss, sub, parent, flags, depth, vf, vu, holder, since, status, tns, role in cur)
     index._load(records, db.execute("SELECT block, holder, since FROM number_blocks"),
                 db.execute("SELECT tn, holder, since FROM numbers"))
     return index

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded chain: deploy a network, admit a TNSP and a vetting agency by 2-of-3 votes,
-# give the TNSP numbers; every party gets a wallet and a DID; the agency vets the enterprise, the TNSP grants
-# it numbers, the enterprise delegates some to its call center; the node shows who may originate from a
-# number, before and after the delegation is revoked. Uses a fresh EIDLN_HOME each run.
+# give the TNSP numbers; every party gets a wallet and a DID; the agency vets the enterprise (after DID Auth:
+# the enterprise signs the agency's challenge with its DID key), the TNSP grants it numbers, the enterprise
+# delegates some to its call center; the node shows who may originate from a number, before and after the
+# delegation is revoked. Uses a fresh EIDLN_HOME each run.
 set -euo pipefail
 export EIDLN_HOME="${EIDLN_HOME:-$(mktemp -d)/eidln}"
 export EIDLN_PASSPHRASE="${EIDLN_PASSPHRASE:-walkthrough-only-passphrase}"
@@ -33,12 +34,19 @@ for p in tel-one vet-co acme callcenter; do wallet $p eidln did create; done
 did() { wallet "$1" eidln did show | sed -n 's/^\(did:eidln:[^ ]*\).*/\1/p' | head -1; }
 ACME_DID=$(did acme); CC_DID=$(did callcenter)
 
-step "Vet Co vets Acme; Tel One grants Acme +1 202 555 0100..0199; Acme delegates 0140..0149 to its call center"
-wallet vet-co eidln vet --subject "$ACME_DID" --legal-name "Acme Corp" --jurisdiction US-DE --lei 5493001KJTIIGC8Y1R12
+step "Vet Co vets Acme: first DID Auth (Vet Co's challenge, Acme signs it with its DID key), no proof, no credential"
+CHALLENGE=$(wallet vet-co eidln vet challenge --subject "$ACME_DID")
+PROOF=$(wallet acme eidln did prove "$ACME_DID" --challenge "$CHALLENGE")
+VETTING=(--subject "$ACME_DID" --challenge "$CHALLENGE" --proof "$PROOF" --legal-name "Acme Corp" --jurisdiction US-DE
+         --lei 5493001KJTIIGC8Y1R12)
+wallet vet-co eidln vet "${VETTING[@]}"
+
+step "Tel One grants Acme +1 202 555 0100..0199; Acme delegates 0140..0149 to its call center"
 GRANT=$(wallet tel-one eidln tn grant --subject "$ACME_DID" --start +12025550100 --count 100)
 DELEGATION=$(wallet acme eidln tn delegate --parent "$GRANT" --subject "$CC_DID" --start +12025550140 --count 10)
 
-step "rules the ledger enforces (exit status 1, nothing written)"
+step "rules the ledger and the vetting agency enforce (exit status 1, nothing written)"
+wallet vet-co eidln vet "${VETTING[@]}" || true                                      # a challenge serves once
 wallet tel-one eidln tn grant --subject "$ACME_DID" --start +12025560000 || true     # numbers Tel One does not hold
 wallet acme eidln tn delegate --parent "$GRANT" --subject "$CC_DID" --start +12025550190 --count 20 || true
 wallet tel-one eidln member propose admit --as @wallet --account "$ACME" --roles TNSP --spc 9999 || true  # not a governor

@@ -94,7 +94,8 @@ class Net:
 
     def anchor_for(self, kind: Kind, issuer: Did, subject: Did, *, tns: tuple[TNRange, ...] = (),
                    parent: bytes | None = None, flags: Flags = Flags.NONE, valid_from: int | None = None,
-                   valid_until: int | None = None, cid: str | None = None) -> Anchor:
+                   valid_until: int | None = None, cid: str | None = None, role: str | None = None,
+                   **vetted: Any) -> Anchor:
         """A really signed VC 2.0 credential (eddsa-rdfc-2022 with the issuer DID's key-1) and its anchor.
 
         Fields a well-formed credential cannot express (tns on an identity, a root with a parent, an unknown
@@ -104,16 +105,18 @@ class Net:
         vu = self.now + YEAR if valid_until is None else valid_until
         common = {"issuer": self.did_str(issuer), "subject": self.did_str(subject), "credential_id": cid,
                   "valid_from": vf, "valid_until": max(vu, vf + 1)}
-        if kind == Kind.ENTERPRISE_IDENTITY:
-            vc = enterprise_identity(legal_name="Acme Corp", jurisdiction="US-DE", lei="5493001KJTIIGC8Y1R12",
-                                     vetting_level="full", vetting_date="2026-11-01", **common)
+        roles = {"role": role} if role is not None else {}
+        if kind == Kind.ENTERPRISE_IDENTITY:  # ``vetted``: brand_name, logo, logo_integrity, call_reason, ...
+            vc = enterprise_identity(**{"legal_name": "Acme Corp", "jurisdiction": "US-DE",
+                                        "lei": "5493001KJTIIGC8Y1R12", "vetting_level": "full",
+                                        "vetting_date": "2026-11-01", **vetted}, **common)
         elif kind == Kind.TN_RIGHT_TO_USE:
             vc = tn_right_to_use(ranges=tns or (TNRange(1_000_000),), may_originate=bool(flags & Flags.MAY_ORIGINATE),
-                                 may_delegate=bool(flags & Flags.MAY_DELEGATE), **common)
+                                 may_delegate=bool(flags & Flags.MAY_DELEGATE), **roles, **common)
         else:
             vc = tn_delegation(parent=self.cids.get(parent or b"", "urn:uuid:unknown-parent"),
                                ranges=tns or (TNRange(1_000_000),), may_originate=bool(flags & Flags.MAY_ORIGINATE),
-                               may_delegate=bool(flags & Flags.MAY_DELEGATE), **common)
+                               may_delegate=bool(flags & Flags.MAY_DELEGATE), **roles, **common)
         head = self.backend.block(self.backend.head()).timestamp
         signed = sign(vc, Ed25519Key.from_seed(issuer.key.encode()),
                       verification_method=f"{self.did_str(issuer)}#key-1",

@@ -20,7 +20,8 @@ def test_walkthrough(tmp_path: Path) -> None:
                          timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     out = run.stdout
-    for code in ("credentials.numbers_not_held", "credentials.not_a_subset", "members.not_governor"):
+    for code in ("credentials.numbers_not_held", "credentials.not_a_subset", "members.not_governor",
+                 "didauth.unknown_challenge"):
         assert f"error: {code}:" in run.stderr
     before, after = out.split("Acme revokes the delegation")
     chains_before = [line for line in before.splitlines() if line.startswith("+12025550143:")]

@@ -12,7 +12,6 @@ Telephone numbers follow RFC 8226 TNAuthList semantics: ``{"tn": "<E.164 digits>
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -21,10 +20,13 @@ from typing import Any
 from did_method.document import parse_date_time_stamp
 from did_method.syntax import parse_did
 from node.ledger.records import Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
+from wallet import strictjson
 from wallet.errors import WalletError
+from wallet.passport.rcd import check_integrity
 
 __all__ = ["VC_CONTEXT", "TN_CONTEXT", "TYPES", "ROLES", "enterprise_identity", "tn_right_to_use", "tn_delegation",
-           "anchor_of", "credential_bytes", "tn_auth_list", "ranges_of", "role_of", "CredentialError"]
+           "anchor_of", "credential_bytes", "tn_auth_list", "ranges_of", "role_of", "role_of_anchored",
+           "CredentialError"]
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 TN_CONTEXT = "https://eidln.example/ns/tn/v2"  # new credentials; v1 ones still verify (wallet.dataintegrity.loader)
@@ -36,7 +38,7 @@ _KIND_OF = {v: k for k, v in TYPES.items()}
 # relaying or originating for its tenants, a reseller.
 ROLES = ("enterprise", "vendor", "platform", "reseller")
 _DEFAULT_ROLE = {Kind.TN_RIGHT_TO_USE: "enterprise", Kind.TN_DELEGATION: "vendor"}  # a v1 credential has no role
-_SRI = re.compile(r"sha(256|384|512)-[A-Za-z0-9+/]+={0,2}")
+MAX_ANCHORED = 6144  # CredentialRegistry.vy MAX_CREDENTIAL: the most bytes a credential on the ledger has
 
 
 class CredentialError(WalletError):
@@ -107,8 +109,8 @@ def enterprise_identity(*, issuer: str, subject: str, legal_name: str, jurisdict
         raise CredentialError("logo must be an https URL")
     if logo_integrity is not None and logo is None:
         raise CredentialError("logoIntegrity is the digest of a logo: give the logo too")
-    if logo_integrity is not None and not _SRI.fullmatch(logo_integrity):
-        raise CredentialError("logoIntegrity must be an integrity string like sha256-<base64>")
+    if logo_integrity is not None and not check_integrity(logo_integrity):
+        raise CredentialError("logoIntegrity must be an RFC 9795 integrity string (sha256-<base64 of the digest>)")
     reasons = [call_reason] if isinstance(call_reason, str) else list(call_reason or [])
     if any(not isinstance(r, str) or not r for r in reasons):
         raise CredentialError("a call reason is a non-empty string")
@@ -173,6 +175,20 @@ def role_of(vc: Mapping[str, Any]) -> str | None:
     subject = vc.get("credentialSubject")
     role = subject.get("role", _DEFAULT_ROLE[kinds[0]]) if isinstance(subject, Mapping) else None
     return role if role in ROLES else None
+
+
+def role_of_anchored(credential: bytes, kind: int) -> str:
+    """The subject's role in a grant or delegation as anchored (the signed credential's bytes from the ledger event);
+    the kind's default when the bytes carry none (TN context v1) and ``""`` for other kinds. For the node's index,
+    which keeps only credentials it verified at sync: unreadable bytes give the default, never an error."""
+    default = _DEFAULT_ROLE.get(Kind(kind)) if kind in (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION) else None
+    if default is None:
+        return ""
+    try:
+        vc = strictjson.loads(credential, max_bytes=MAX_ANCHORED)
+    except strictjson.JsonError:
+        return default
+    return (role_of(vc) if isinstance(vc, Mapping) else None) or default
 
 
 def anchor_of(vc: Mapping[str, Any]) -> Anchor:

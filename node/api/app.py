@@ -15,8 +15,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -94,11 +96,13 @@ def _add_components(app: FastAPI) -> None:
 def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: ShakenSigner | None = None,
                verifier: StiVerifier | None = None, metrics: Metrics | None = None,
                engine: AttestationEngine | None = None, audit: AuditLog | None = None,
-               sync: SyncService | None = None, ready_max_age: float = 15.0) -> FastAPI:
+               sync: SyncService | None = None, ready_max_age: float = 15.0,
+               sti_chain: Sequence[x509.Certificate] = ()) -> FastAPI:
     """The node's app. ``signer`` / ``verifier`` add the ATIS-1000082 ``/stir/v1`` services, ``metrics``
     adds ``GET /metrics``, ``engine`` adds ``POST /v1/attest`` (and ``audit`` the ``/v1/audit`` queries),
-    ``sync`` adds ``/healthz`` and ``/readyz`` (and the follower's gauges to ``/metrics``); without them the app is
-    the resolver (and ledger views) alone. Serve it with :func:`node.api.limits.server_config`."""
+    ``sync`` adds ``/healthz`` and ``/readyz`` (and the follower's gauges to ``/metrics``), ``sti_chain`` is the
+    OSP's STI certificate chain the traceback bundles carry; without them the app is the resolver (and ledger views)
+    alone. Serve it with :func:`node.api.limits.server_config`."""
     app = FastAPI(title="EIDLN node", version="0.1.0",
                   description="did:eidln resolution (DIF Universal Resolver driver), TN credential views, "
                               "call-time attestation and the ATIS-1000082 signing / verification services, "
@@ -135,7 +139,8 @@ def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: Sh
     if signer is not None or verifier is not None or metrics is not None:
         add_stir(app, signer=signer, verifier=verifier, metrics=metrics)
     if engine is not None:
-        app.include_router(attest_router(engine, audit=audit, metrics=metrics))
+        app.include_router(attest_router(engine, audit=audit, metrics=metrics, index=index, resolver=resolver,
+                                         certificates=sti_chain))
     _add_components(app)
 
     @app.get("/1.0/identifiers/{identifier:path}", summary="Resolve a did:eidln DID")

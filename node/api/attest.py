@@ -15,21 +15,37 @@ missing To, no calling number, a header that is not SIP), 413 (body over 64 KiB)
 problem bodies with a ``code``; never a 500 for bad input.
 
 ``GET /v1/audit/{origid}`` gives one decision (404 if none); ``GET /v1/audit?orig=&since=&until=&attest=&limit=``
-lists decisions newest first (traceback by calling number and time).
+lists decisions newest first (traceback by calling number and time). ``GET /v1/audit/{origid}/bundle`` exports the
+decision's traceback bundle (:mod:`node.attest.bundle`), built when asked (never on the call path) from the node's
+index and signed with the STI key: the file ``eidln audit verify`` re-checks offline. 404 without a decision, an audit
+log or an index; 409 ``audit.bundle_incomplete`` when the index no longer holds what the decision rests on.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from cryptography import x509
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from did_method.resolver import Resolver
 from node.api import schemas
 from node.api.ledger import PROBLEM
 from node.api.metrics import Metrics
-from node.attest import AttestationEngine, AuditLog, CallRequest, SipInputError
+from node.attest import (
+    AttestationEngine,
+    AuditLog,
+    CallRequest,
+    IndexReaders,
+    SipInputError,
+    build_bundle,
+    bundle_bytes,
+)
+from node.errors import NodeError
+from node.sync.indexview import IndexView
 from wallet import strictjson
 from wallet.passport import PassportError, canonical_tn
 
@@ -77,9 +93,13 @@ def parse_attest_body(raw: bytes) -> CallRequest:
                                 to=h["to"], date=h.get("date"), identities=tuple(identities))
 
 
-def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None,
-                  metrics: Metrics | None = None) -> APIRouter:
+def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None, metrics: Metrics | None = None,
+                  index: IndexView | None = None, resolver: Resolver | None = None,
+                  certificates: Sequence[x509.Certificate] = ()) -> APIRouter:
+    """The attestation and audit routes. ``index`` and ``resolver`` (the node's index view and DID resolver) enable
+    the traceback bundles; ``certificates`` is the STI chain (leaf first) a bundle carries (``EIDLN_STI_CHAIN``)."""
     r = APIRouter()
+    readers = IndexReaders(index.rows, resolver) if index is not None and resolver is not None else None
 
     @r.post("/v1/attest", summary="Decide A / B / C for one call and sign the OSP's SHAKEN PASSporT",
             response_model=None, openapi_extra=schemas.ATTEST)
@@ -113,6 +133,26 @@ def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None,
             return _problem(404, f"no decision with origid {origid[:64]!r}", str(request.url.path),
                             code="audit.not_found")
         return JSONResponse(rec)
+
+    @r.get("/v1/audit/{origid}/bundle", summary="The traceback bundle of one decision, signed, verifiable offline",
+           response_model=None, openapi_extra=schemas.AUDIT_BUNDLE)
+    def bundle(origid: str, request: Request) -> Response:
+        instance = str(request.url.path)
+        if audit is None or readers is None or resolver is None:
+            return _problem(404, "this node keeps no audit log or no index to build bundles from", instance,
+                            code="audit.disabled")
+        rec = audit.by_origid(origid[:128])
+        if rec is None:
+            return _problem(404, f"no decision with origid {origid[:64]!r}", instance, code="audit.not_found")
+        try:
+            signed = build_bundle(rec, credentials=readers.credential, resolve_at=readers.resolve_at,
+                                  signer=engine.signer, certificates=certificates, network=resolver.network,
+                                  chain_id=resolver.chain_id, now=int(engine.clock()))
+        except NodeError as exc:
+            return _problem(409, exc.message, instance, code=exc.code)
+        name = "".join(ch for ch in rec["origid"] if ch.isalnum() or ch == "-")[:64] or "decision"
+        return Response(bundle_bytes(signed), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="audit-{name}.json"'})
 
     @r.get("/v1/audit", summary="Attestation decisions, newest first (traceback by number and time)")
     def query(request: Request, orig: str | None = Query(None, max_length=32), since: float | None = None,

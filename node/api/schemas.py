@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SIGNING", "VERIFICATION", "ATTEST"]
+__all__ = ["SIGNING", "VERIFICATION", "ATTEST", "AUDIT_BUNDLE"]
 
 _TN = {"type": "string", "pattern": "^\\+?[0-9*#().\\- ]{1,32}$", "examples": ["12155551212"]}
 _SERVICE_EXCEPTION = {
@@ -57,6 +57,22 @@ SIGNING: dict[str, Any] = {
         "identity": {"type": "string", "description": "<jws>;info=<x5u>;alg=ES256;ppt=shaken"}}}}}, _ATIS_ERRORS),
 }
 
+# RFC 9795 claims of a passed verification's PASSporT (node.shaken.verify): returned only when rcdStatus is verified.
+_RICH_CALL_DATA: dict[str, Any] = {
+    "rcdStatus": {"type": "string", "enum": ["verified", "failed"],
+                  "description": "present when the PASSporT of a passed verification carries rcd, rcdi or crn"},
+    "rcdReason": {"type": "string", "examples": ["passport.no_integrity"],
+                  "description": "when rcdStatus is failed: the first failed rule, a passport.* code (docs/errors.md)"},
+    "rcd": {"type": "object", "description": "RFC 9795 rich call data as signed (nam, apn, icn, jcd, jcl)",
+            "required": ["nam"], "properties": {
+                "nam": {"type": "string"}, "apn": {"type": "string"}, "icn": {"type": "string", "format": "uri"},
+                "jcl": {"type": "string", "format": "uri"}, "jcd": {"type": "array"}}},
+    "rcdi": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^sha(256|384|512)-"},
+             "description": "JSON pointer into rcd -> integrity digest; a device checks fetched content (icn) "
+                            "against it before showing it", "examples": [{"/icn": "sha256-…"}]},
+    "crn": {"type": "string", "description": "RFC 9795 call reason"},
+}
+
 VERIFICATION: dict[str, Any] = {
     "requestBody": _json_body({"type": "object", "required": ["verificationRequest"], "properties": {
         "verificationRequest": {"type": "object", "required": ["from", "to", "time", "identity"], "properties": {
@@ -68,8 +84,8 @@ VERIFICATION: dict[str, Any] = {
     "responses": _answers({"type": "object", "properties": {"verificationResponse": {"type": "object", "properties": {
         "verstat": {"type": "string", "enum": ["TN-Validation-Passed", "TN-Validation-Failed", "No-TN-Validation"]},
         "reasoncode": {"type": "integer", "enum": [403, 428, 436, 437, 438]}, "reasontext": {"type": "string"},
-        "reasondesc": {"type": "string"}, "attest": {"type": "string"}, "origid": {"type": "string"}}}}},
-        _ATIS_ERRORS),
+        "reasondesc": {"type": "string"}, "attest": {"type": "string"}, "origid": {"type": "string"},
+        **_RICH_CALL_DATA}}}}, _ATIS_ERRORS),
 }
 
 _REASON = {"type": "object", "properties": {"code": {"type": "string"}, "text": {"type": "string"},
@@ -94,6 +110,38 @@ ATTEST: dict[str, Any] = {
         {400: ("not a call", _PROBLEM, "application/problem+json"),
          413: ("body over 64 KiB", _PROBLEM, "application/problem+json"),
          415: ("not application/json", _PROBLEM, "application/problem+json")}),
+}
+
+# GET /v1/audit/{origid}/bundle (node.attest.bundle): the file bytes; `eidln audit verify` is the authority on them.
+_ANCHORED = {"type": "object", "required": ["key", "anchoredBlock", "anchoredAt", "credential"], "properties": {
+    "key": {"type": "string", "description": "registry key: 0x + SHA-256 of the credential id"},
+    "anchoredBlock": {"type": "integer"}, "anchoredAt": {"type": "integer"},
+    "credential": {"type": "object", "description": "the signed VC as anchored"}}}
+AUDIT_BUNDLE: dict[str, Any] = {
+    "responses": {
+        "200": {"description": "the bundle file (save the body as it is: one changed byte fails verification)",
+                "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["content", "signature"], "properties": {
+                        "signature": {"type": "string", "description": "compact JWS, detached payload, ES256 by "
+                                                                       "the STI key, x5c or jwk in the header"},
+                        "content": {"type": "object", "required": ["format", "decision", "ledger", "chain",
+                                                                   "vetting", "didDocuments"], "properties": {
+                            "format": {"type": "string", "enum": ["eidln-audit-bundle/1"]},
+                            "createdAt": {"type": "integer"},
+                            "decision": {"type": "object", "description": "the audit record as stored"},
+                            "ledger": {"type": "object", "properties": {
+                                "network": {"type": "string"}, "chainId": {"type": "integer"},
+                                "position": {"type": ["array", "null"], "items": {"type": "integer"}}}},
+                            "chain": {"type": "array", "items": _ANCHORED},
+                            "vetting": {"type": "array", "items": _ANCHORED},
+                            "didDocuments": {"type": "array", "items": {"type": "object", "properties": {
+                                "did": {"type": "string"}, "versionTime": {"type": "integer"},
+                                "didDocument": {"type": "object"}, "didDocumentMetadata": {"type": "object"}}}}}}}}}}},
+        "404": {"description": "no such decision, or no audit log / index (audit.not_found, audit.disabled)",
+                "content": {"application/problem+json": {"schema": _PROBLEM}}},
+        "409": {"description": "the index no longer holds what the decision rests on (audit.bundle_incomplete)",
+                "content": {"application/problem+json": {"schema": _PROBLEM}}},
+    },
 }
 
 COMPONENTS = {"ATISException": _ATIS_EXCEPTION}

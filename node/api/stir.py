@@ -6,7 +6,8 @@ Request and response shapes are those of ATIS-1000082 as the independent impleme
     {"signingRequest": {"attest", "dest": {"tn": [...]}, "iat", "orig": {"tn"}, "origid", "ppt"?}}
       -> {"signingResponse": {"identity": "<jws>;info=<x5u>;alg=ES256;ppt=shaken"}}
     {"verificationRequest": {"from": {"tn"}, "to": {"tn": [...] | "tn"}, "time", "identity"}}
-      -> {"verificationResponse": {"verstat", "reasoncode"?, "reasontext"?, "reasondesc"?, ...}}
+      -> {"verificationResponse": {"verstat", "reasoncode"?, "reasontext"?, "reasondesc"?, "attest"?, "origid"?,
+                                   "rcdStatus"?, "rcd"?, "rcdi"?, "crn"?, "rcdReason"?}}
 
 Decisions:
 
@@ -33,6 +34,10 @@ Decisions:
   ``vs.bad_identity``), else E2 (400 SVC4005). Everything else about the PASSporT is the verifier's verdict
   (E3-E19) in a 200 answer, which carries ``attest`` / ``origid`` only when the signature verified (the rule is
   :mod:`node.shaken.verify`'s: a failed verification never echoes a claim of the unverified token).
+* Rich call data (RFC 9795) in the answer: when a passed verification's PASSporT carries ``rcd``, ``rcdi`` or
+  ``crn``, ``rcdStatus`` says ``verified`` (and they are returned as signed, ``rcdi`` included so that the device
+  that fetches ``icn`` can check it) or ``failed`` with ``rcdReason``, a ``passport.*`` code (and none of them is
+  returned). ``verstat`` does not depend on it. Nothing is fetched (:mod:`node.shaken.verify`).
 * **The event loop never waits for an x5u server.** The verifier is synchronous (the SIP side and the demo call
   it directly, and its CPU work is one ECDSA check) and may fetch the certificate (up to the fetcher's 2 s
   deadline), so the route runs it in a worker thread (``anyio.to_thread``) instead of making the fetch path

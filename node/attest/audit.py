@@ -39,12 +39,15 @@ log = logging.getLogger("eidln.audit")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
     origid TEXT PRIMARY KEY, decided_at REAL NOT NULL, trunk TEXT NOT NULL, orig TEXT NOT NULL, dest TEXT NOT NULL,
-    attest TEXT NOT NULL, mechanism TEXT, reasons TEXT NOT NULL, evidence TEXT, ledger_position TEXT);
+    attest TEXT NOT NULL, mechanism TEXT, reasons TEXT NOT NULL, evidence TEXT, ledger_position TEXT,
+    identity TEXT, identities TEXT, rcd TEXT);
 CREATE INDEX IF NOT EXISTS decisions_orig ON decisions (orig, decided_at);
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions (decided_at);
 """
 _COLS = ("origid", "decided_at", "trunk", "orig", "dest", "attest", "mechanism", "reasons", "evidence",
-         "ledger_position")
+         "ledger_position", "identity", "identities", "rcd")
+_JSON_COLS = ("dest", "reasons", "evidence", "ledger_position", "identities", "rcd")
+_ADDED = ("identity", "identities", "rcd")  # columns a log written before they existed lacks: added on open
 _INSERT = f"INSERT OR IGNORE INTO decisions ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"
 RETRY_LIMIT = 100_000  # decisions kept for retry while the database refuses writes (about 100 MB at most)
 
@@ -85,7 +88,8 @@ def _safe_row(record: AuditRecord) -> tuple[tuple[Any, ...], bool]:
         row = (str(origid) if origid else f"unknown-{id(record):x}-{time.time_ns()}", time.time(),
                str(getattr(record, "trunk", "")), str(getattr(record, "orig", "")), "[]",
                str(getattr(record, "attest", "?")), None,
-               json.dumps([{"code": "audit.row_failed", "text": f"{type(exc).__name__}: {exc}"[:300]}]), None, None)
+               json.dumps([{"code": "audit.row_failed", "text": f"{type(exc).__name__}: {exc}"[:300]}]), None, None,
+               None, None, None)
         return _storable(row), False
     return _storable(row), True
 
@@ -93,7 +97,10 @@ def _safe_row(record: AuditRecord) -> tuple[tuple[Any, ...], bool]:
 class AuditRecord(Protocol):
     def audit_row(self) -> tuple[Any, ...]:
         """The values of the columns ``origid, decided_at, trunk, orig, dest, attest, mechanism, reasons,
-        evidence, ledger_position`` (dest, reasons, evidence and ledger_position as JSON text)."""
+        evidence, ledger_position, identity, identities, rcd`` (dest, reasons, evidence, ledger_position,
+        identities and rcd as JSON text): ``identity`` is the OSP's own SHAKEN Identity header, ``identities`` the
+        enterprise Identity headers the call carried, as received (so that a decision can be proven later), ``rcd``
+        what the OSP passed on (``{"rcd", "rcdi", "crn"}``)."""
         ...
 
 
@@ -106,6 +113,10 @@ class AuditLog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(decisions)")}
+            for column in _ADDED:
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE decisions ADD COLUMN {column} TEXT")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the audit log {path}: {exc}") from None
         self._read = threading.Lock()
@@ -220,9 +231,8 @@ class AuditLog:
         out = []
         for r in rows:
             d = dict(zip(_COLS, r, strict=True))
-            d["dest"] = json.loads(d["dest"])
-            d["reasons"] = json.loads(d["reasons"])
-            d["evidence"] = json.loads(d["evidence"]) if d["evidence"] else None
+            for column in _JSON_COLS:
+                d[column] = json.loads(d[column]) if d[column] else None
             out.append(d)
         return out
 

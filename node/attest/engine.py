@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from node.shaken.sign import ShakenSigner
-from wallet.passport import EnterpriseCall, PassportError, parse_call
+from wallet.passport import EnterpriseCall, PassportError, parse_call, rcdi_for
 
 from .audit import AuditLog
 from .policy import Policy, TrunkPolicy
@@ -84,6 +84,9 @@ class Decision:
     decided_at: float = 0.0
     ledger_position: tuple[int, int] | None = None
     elapsed: float = field(default=0.0, compare=False)
+    rcdi: Mapping[str, str] | None = None  # the integrity digests of what the passed rcd references (RFC 9795)
+    crn: str | None = None  # the vetted call reason passed on
+    identities: tuple[str, ...] = ()  # the enterprise Identity headers the call carried, as received (audit)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -96,14 +99,20 @@ class Decision:
         }
         if self.rcd is not None:
             out["rcd"] = dict(self.rcd)
+        if self.rcdi is not None:
+            out["rcdi"] = dict(self.rcdi)
+        if self.crn is not None:
+            out["crn"] = self.crn
         return out
 
     def audit_row(self) -> tuple[Any, ...]:
         """The audit log's columns (:class:`node.attest.audit.AuditRecord`); called by its writer thread."""
+        passed = {k: v for k, v in (("rcd", self.rcd), ("rcdi", self.rcdi), ("crn", self.crn)) if v is not None}
         return (self.origid, self.decided_at, self.trunk, self.orig, json.dumps(list(self.dest)), self.attest,
                 self.mechanism, json.dumps([r.to_json() for r in self.reasons]),
                 json.dumps(self.evidence.to_json()) if self.evidence is not None else None,
-                json.dumps(self.ledger_position) if self.ledger_position else None)
+                json.dumps(self.ledger_position) if self.ledger_position else None, self.identity,
+                json.dumps(list(self.identities)), json.dumps(passed, default=dict) if passed else None)
 
 
 class AttestationEngine:
@@ -127,7 +136,7 @@ class AttestationEngine:
         trunk = self.policy.trunk(req.trunk)
         evidence: Evidence | None = None
         mechanism: str | None = None
-        rcd: Mapping[str, Any] | None = None
+        passed = _Rcd(None, None, None)
         reasons: list[Reason] = []
         if trunk is None:
             attest = "C"
@@ -138,18 +147,20 @@ class AttestationEngine:
         else:
             attest = "B"
             try:
-                attest, mechanism, evidence, rcd = self._evaluate(req, trunk, now, reasons, ledger)
+                attest, mechanism, evidence, passed = self._evaluate(req, trunk, now, reasons, ledger)
             except Exception:  # a defect, not an input: never A, never a 500; the trace goes to the log
                 log.exception("attestation evaluation failed for trunk %s", req.trunk)
-                attest, mechanism, evidence, rcd = "B", None, None, None
+                attest, mechanism, evidence, passed = "B", None, None, _Rcd(None, None, None)
                 reasons.append(Reason("engine.error"))
         window = trunk.freshness if trunk is not None else self.policy.defaults.freshness
         iat = req.date if req.date is not None and abs(req.date - now) <= window else now
         origid = self._origid()
-        identity = self.signer.identity(attest=attest, orig=req.orig, dest=req.dest, iat=iat, origid=origid, rcd=rcd)
+        identity = self.signer.identity(attest=attest, orig=req.orig, dest=req.dest, iat=iat, origid=origid,
+                                        rcd=passed.rcd, rcdi=passed.rcdi, crn=passed.crn)
         decision = Decision(origid, attest, mechanism, req.trunk, req.orig, req.dest, iat, identity, tuple(reasons),
-                            evidence, rcd, now_f, ledger.position if ledger is not None else None,
-                            time.perf_counter() - started)
+                            evidence, passed.rcd, now_f, ledger.position if ledger is not None else None,
+                            time.perf_counter() - started, rcdi=passed.rcdi, crn=passed.crn,
+                            identities=tuple(req.identities))
         if self.audit is not None:
             self.audit.append(decision)
         return decision
@@ -168,10 +179,10 @@ class AttestationEngine:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def _evaluate(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason],
-                  ledger: LedgerState | None) -> tuple[str, str | None, Evidence | None, Mapping[str, Any] | None]:
+                  ledger: LedgerState | None) -> tuple[str, str | None, Evidence | None, _Rcd]:
         if "osp-numbers" in trunk.mechanisms and req.orig.isdigit() and trunk.assigned(int(req.orig)):
             reasons.append(Reason("osp.assigned_number", req.orig))
-            return "A", "osp-numbers", None, None
+            return "A", "osp-numbers", None, _Rcd(None, None, None)
         if not req.identities:
             reasons.append(Reason("evidence.none"))
         for header in req.identities:
@@ -181,9 +192,8 @@ class AttestationEngine:
                 continue
             call, mech, evidence = outcome
             reasons.append(Reason(self.mechanisms[mech].verified, call.credential_id))
-            rcd = self._rcd(call, evidence, reasons)
-            return "A", mech, evidence, rcd
-        return "B", None, None, None
+            return "A", mech, evidence, self._rcd(call, evidence, reasons)
+        return "B", None, None, _Rcd(None, None, None)
 
     def _enterprise(self, header: str, req: CallRequest, trunk: TrunkPolicy, now: int, ledger: LedgerState | None
                     ) -> Reason | tuple[EnterpriseCall, str, Evidence]:
@@ -216,13 +226,48 @@ class AttestationEngine:
         return refusal or Reason("mechanism.not_allowed", f"trunk {trunk.trunk} accepts {list(trunk.mechanisms)}")
 
     @staticmethod
-    def _rcd(call: EnterpriseCall, evidence: Evidence, reasons: list[Reason]) -> Mapping[str, Any] | None:
-        """Rich call data passes only when its name is the enterprise's vetted brand (RFC 9795 §8: the OSP
-        vouches for what it passes on)."""
+    def _rcd(call: EnterpriseCall, evidence: Evidence, reasons: list[Reason]) -> _Rcd:
+        """Pass on only what was vetted (RFC 9795 §8: the OSP vouches for what it signs), from the enterprise of
+        record's vetted identity (``evidence.vetting``):
+
+        * ``nam`` must equal the vetted brand, or no rich call data passes at all (``rcd.not_vetted``);
+        * ``icn`` passes when it is the vetted logo and the vetting gives its integrity digest, which goes into
+          ``rcdi`` (``{"/icn": …}``); otherwise it is dropped (``rcd.icn_not_vetted``);
+        * ``apn``, ``jcd``, ``jcl``: nothing vets them, so they are dropped (``rcd.member_not_vetted``);
+        * ``crn`` passes when it is one of the vetted call reasons (``rcd.crn_not_vetted``)."""
+        vetting = getattr(evidence, "vetting", None)
+        crn = None
+        if call.crn is not None:
+            if vetting is not None and call.crn in vetting.call_reasons:
+                crn = call.crn
+            else:
+                reasons.append(Reason("rcd.crn_not_vetted", f"crn {call.crn[:60]!r}"))
         if call.rcd is None:
-            return None
-        brand = getattr(evidence, "brand_name", None)
+            return _Rcd(None, None, crn)
+        brand = vetting.brand_name if vetting is not None else None
         if brand is None or call.rcd.get("nam") != brand:
             reasons.append(Reason("rcd.not_vetted", f"nam {str(call.rcd.get('nam'))[:60]!r}"))
-            return None
-        return call.rcd
+            return _Rcd(None, None, crn)
+        rcd: dict[str, Any] = {"nam": brand}
+        rcdi: dict[str, str] | None = None
+        icn = call.rcd.get("icn")
+        if icn is not None:
+            try:
+                if vetting is None or icn != vetting.logo or not vetting.logo_integrity:
+                    raise PassportError("not the vetted logo", code="passport.no_integrity")
+                rcdi = rcdi_for({**rcd, "icn": icn}, {icn: vetting.logo_integrity})
+                rcd["icn"] = icn
+            except PassportError:  # not the vetted logo, or a vetted digest no verifier would accept
+                reasons.append(Reason("rcd.icn_not_vetted", f"icn {str(icn)[:80]!r}"))
+        for member in sorted(set(call.rcd) - {"nam", "icn"}):
+            reasons.append(Reason("rcd.member_not_vetted", member))
+        return _Rcd(rcd, rcdi, crn)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rcd:
+    """What of the enterprise's rich call data the OSP signs: ``rcd``, its ``rcdi``, the call reason."""
+
+    rcd: Mapping[str, Any] | None
+    rcdi: Mapping[str, str] | None
+    crn: str | None

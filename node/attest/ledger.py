@@ -14,8 +14,12 @@ Order of checks (each failure is one :class:`Reason`, the first one ends the eva
    holder since the grant: :meth:`node.tnindex.TNIndex.covering_chain`); every link may originate; the grant's holder
    is still a TNSP / Resp Org member; no issuer DID up the chain is deactivated (the registry's ``covers`` does
    not look at issuers);
-4. the enterprise at the root of the chain (the subject of the right-to-use grant) holds a live vetted identity
-   (unless the trunk's policy says otherwise), and the trunk's customer list (if any) names the signer or it.
+4. the parties (``docs/attestation.md`` §2.1): each link's subject has a role (enterprise, vendor, platform,
+   reseller). The call's **enterprise of record** is the nearest enterprise link at or above the signer (none:
+   ``enterprise.none``). By the trunk's ``vetting`` policy the enterprise of record and the signer (``parties``,
+   the default), or every subject of the chain (``every-link``), hold a live vetted identity from an accepted
+   agency and level (``enterprise.unvetted`` / ``signer.unvetted`` / ``party.unvetted``, naming the DID); the
+   trunk's customer list (if any) names some party of the chain. The brand is the enterprise of record's.
 
 Nothing here reads the network or the clock: ``now`` comes from the engine, and the whole evaluation reads one
 :class:`~node.attest.snapshot.LedgerState` (the engine pins it per call), never a half-applied update.
@@ -31,14 +35,15 @@ from did_method.syntax import format_did
 from node.ledger.records import Flags, Kind
 from node.ledger.records import credential_key as _credential_key
 from node.ledger.roles import Role
+from node.tnindex import TNCredential
 from wallet import keys
 from wallet.passport import EnterpriseCall
 
 from .policy import TrunkPolicy
 from .reasons import Reason
-from .snapshot import LedgerSnapshot, LedgerState
+from .snapshot import LedgerSnapshot, LedgerState, Vetting
 
-__all__ = ["LedgerEvidence", "LedgerMechanism"]
+__all__ = ["LedgerEvidence", "LedgerMechanism", "Link"]
 
 _ASSERTION = dict((name, bit) for bit, name in RELATIONSHIPS)["assertionMethod"]
 _TN_KINDS = (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)
@@ -47,17 +52,42 @@ _ORIGINATING = frozenset(f for f in (Flags(v) for v in range(4)) if f & Flags.MA
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """One credential of the chain as evidence: who granted what to whom, in which role, with which rights."""
+
+    key: bytes  # the registry key (SHA-256 of the credential id): GET /v1/credentials/0x… on any node
+    kind: str  # "TN_RIGHT_TO_USE" or "TN_DELEGATION"
+    issuer: str  # DID
+    subject: str  # DID
+    role: str
+    may_originate: bool
+    may_delegate: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"credential": "0x" + self.key.hex(), "kind": self.kind, "issuer": self.issuer,
+                "subject": self.subject, "role": self.role, "mayOriginate": self.may_originate,
+                "mayDelegate": self.may_delegate}
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerEvidence:
     signer: str  # the kid (DID URL)
-    enterprise: str  # the DID at the root of the chain (the grant's subject)
+    enterprise: str  # the enterprise of record (DID): the nearest enterprise link at or above the signer
     chain: tuple[bytes, ...]  # credential keys, leaf first
     credential_id: str  # the tnc the PASSporT named
-    vetting: str | None  # the vetted identity credential's id
-    brand_name: str | None
+    vetting: Vetting | None  # the enterprise of record's vetted identity
+    links: tuple[Link, ...] = ()  # leaf first, as ``chain``
+    vetted: tuple[tuple[str, str], ...] = ()  # (party DID, vetting credential id) the policy checked
+
+    @property
+    def brand_name(self) -> str | None:
+        return self.vetting.brand_name if self.vetting is not None else None
 
     def to_json(self) -> dict[str, object]:
         return {"signer": self.signer, "enterprise": self.enterprise, "credential": self.credential_id,
-                "chain": ["0x" + c.hex() for c in self.chain], "vettedIdentity": self.vetting,
+                "chain": ["0x" + c.hex() for c in self.chain], "links": [link.to_json() for link in self.links],
+                "vettedIdentity": self.vetting.credential_id if self.vetting else None,
+                "vetted": dict(self.vetted),
                 **({"brandName": self.brand_name} if self.brand_name else {})}
 
 
@@ -133,12 +163,38 @@ class LedgerMechanism:
             issuer = snap.did_state(link.issuer)
             if issuer is None or issuer.deactivated:
                 return Reason("tnc.issuer_deactivated", format_did(snap.network, link.issuer))
-        enterprise = links[-1].subject
-        vetting = st.vetting(enterprise, now)
-        if trunk.require_vetted and vetting is None:
-            return Reason("enterprise.unvetted", format_did(snap.network, enterprise))
-        if trunk.customers and signer not in trunk.customers and enterprise not in trunk.customers:
+        return self._parties(call, trunk, now, signer, links, st)
+
+    def _parties(self, call: EnterpriseCall, trunk: TrunkPolicy, now: int, signer: bytes,
+                 links: tuple[TNCredential, ...], st: LedgerState) -> LedgerEvidence | Reason:
+        """Enterprise of record, vetting by party, the trunk's customers (module notice, step 4)."""
+        did = self.snapshot.network
+        record = next((link for link in links if link.role == "enterprise"), None)
+        if record is None:
+            return Reason("enterprise.none", f"no link of the chain for {call.credential_id} names an enterprise")
+        enterprise = record.subject
+        agencies, levels, auth = trunk.vetting_agencies, trunk.vetting_levels, trunk.vetting_did_auth
+        required: list[tuple[bytes, str]] = []
+        if trunk.vetting != "none":
+            required.append((enterprise, "enterprise.unvetted"))
+            if signer != enterprise:
+                required.append((signer, "signer.unvetted"))
+            if trunk.vetting == "every-link":
+                required += [(link.subject, "party.unvetted") for link in links
+                             if link.subject not in (enterprise, signer)]
+        vetted: dict[bytes, Vetting] = {}
+        for ident, code in required:
+            if ident in vetted:
+                continue
+            found = st.vetting(ident, now, agencies=agencies, levels=levels, did_auth=auth)
+            if found is None:
+                return Reason(code, format_did(did, ident))
+            vetted[ident] = found
+        if trunk.customers and not any(link.subject in trunk.customers for link in links):
             return Reason("trunk.not_customer", f"{call.kid.did} on trunk {trunk.trunk}")
-        return LedgerEvidence(str(call.kid), format_did(snap.network, enterprise), tuple(c.id for c in links),
-                              call.credential_id, vetting.credential_id if vetting else None,
-                              vetting.brand_name if vetting else None)
+        vetting = vetted.get(enterprise) or st.vetting(enterprise, now, agencies=agencies, levels=levels, did_auth=auth)
+        return LedgerEvidence(
+            str(call.kid), format_did(did, enterprise), tuple(c.id for c in links), call.credential_id, vetting,
+            tuple(Link(c.id, c.kind.name, format_did(did, c.issuer), format_did(did, c.subject), c.role,
+                       bool(c.flags & Flags.MAY_ORIGINATE), bool(c.flags & Flags.MAY_DELEGATE)) for c in links),
+            tuple((format_did(did, ident), v.credential_id) for ident, v in vetted.items()))

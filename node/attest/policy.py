@@ -7,7 +7,11 @@ Example (``docs/attestation.md`` has the full reference)::
     future_skew = 5                 # seconds iat may be ahead of the OSP's clock
     algorithms = ["EdDSA", "ES256"] # allow-list; nothing outside {EdDSA, ES256} can be listed
     mechanisms = ["osp-numbers", "ledger"]
-    require_vetted = true           # the enterprise at the root of the chain must hold a vetted identity
+    vetting = "parties"             # who must hold a live vetted identity: "parties" (the enterprise of record and
+                                    # the signer), "every-link" (every subject of the chain), or "none"
+    vetting_agencies = []           # optional: only identities these vetting agencies (DIDs) issued count
+    vetting_levels = []             # optional: only these vettingLevel values count
+    vetting_did_auth = false        # true: only identities whose DID Auth evidence verifies count
     max_staleness = 15              # seconds: ledger evidence counts only if the ledger copy was confirmed current
                                     # within this (else B with ledger.stale)
 
@@ -45,7 +49,8 @@ __all__ = ["Policy", "TrunkPolicy", "PolicyError", "MECHANISMS", "load_policy", 
 MECHANISMS = ("osp-numbers", "ledger")
 ALGORITHMS = ("EdDSA", "ES256")
 _TRUNK_KEYS = {"freshness", "future_skew", "algorithms", "mechanisms", "require_vetted", "osp_numbers", "customers",
-               "gateway", "max_staleness"}
+               "gateway", "max_staleness", "vetting", "vetting_agencies", "vetting_levels", "vetting_did_auth"}
+VETTING = ("parties", "every-link", "none")
 _E164 = re.compile(r"[0-9]{1,15}")
 MAX_POLICY_BYTES = 4 << 20  # a policy with thousands of trunks is well under this
 MAX_POLICY_DEPTH = 8  # arrays / inline tables nested in a value; a policy needs 1
@@ -64,7 +69,10 @@ class TrunkPolicy:
     future_skew: int = 5
     algorithms: frozenset[str] = frozenset(ALGORITHMS)
     mechanisms: tuple[str, ...] = MECHANISMS
-    require_vetted: bool = True
+    vetting: str = "parties"  # VETTING; require_vetted = false in a file means "none"
+    vetting_agencies: frozenset[bytes] = frozenset()  # 16-byte DID ids of accepted vetting agencies; empty: any
+    vetting_levels: frozenset[str] = frozenset()  # accepted vettingLevel values; empty: any
+    vetting_did_auth: bool = False  # only vetted identities whose DID Auth evidence verifies count
     max_staleness: int = 15
     osp_numbers: tuple[TNRange, ...] = ()
     customers: frozenset[bytes] = frozenset()  # 16-byte DID ids; empty: any
@@ -72,6 +80,10 @@ class TrunkPolicy:
 
     def assigned(self, tn: int) -> bool:
         return any(tn in r for r in self.osp_numbers)
+
+    @property
+    def require_vetted(self) -> bool:
+        return self.vetting != "none"
 
 
 @dataclass(frozen=True)
@@ -130,10 +142,27 @@ def _apply(where: str, base: TrunkPolicy, table: Mapping[str, Any], allowed: set
         if bad:
             raise PolicyError(f"{where}.mechanisms: unknown mechanism {bad[0]!r} (known: {', '.join(MECHANISMS)})")
         p = replace(p, mechanisms=tuple(dict.fromkeys(mechs)))
-    if "require_vetted" in table:
+    if "require_vetted" in table:  # the older key: true is "parties", false is "none"
         if not isinstance(table["require_vetted"], bool):
             raise PolicyError(f"{where}.require_vetted must be true or false")
-        p = replace(p, require_vetted=table["require_vetted"])
+        if "vetting" in table:
+            raise PolicyError(f"{where}: give vetting or require_vetted, not both")
+        p = replace(p, vetting="parties" if table["require_vetted"] else "none")
+    if "vetting" in table:
+        if table["vetting"] not in VETTING:
+            raise PolicyError(f"{where}.vetting must be one of {', '.join(VETTING)}")
+        p = replace(p, vetting=table["vetting"])
+    if "vetting_agencies" in table:
+        p = replace(p, vetting_agencies=_dids(f"{where}.vetting_agencies", table["vetting_agencies"]))
+    if "vetting_did_auth" in table:
+        if not isinstance(table["vetting_did_auth"], bool):
+            raise PolicyError(f"{where}.vetting_did_auth must be true or false")
+        p = replace(p, vetting_did_auth=table["vetting_did_auth"])
+    if "vetting_levels" in table:
+        levels = _strings(f"{where}.vetting_levels", table["vetting_levels"])
+        if any(not level for level in levels):
+            raise PolicyError(f"{where}.vetting_levels: a level is a non-empty string")
+        p = replace(p, vetting_levels=frozenset(levels))
     if "gateway" in table:
         if not isinstance(table["gateway"], bool):
             raise PolicyError(f"{where}.gateway must be true or false")
@@ -141,14 +170,18 @@ def _apply(where: str, base: TrunkPolicy, table: Mapping[str, Any], allowed: set
     if "osp_numbers" in table:
         p = replace(p, osp_numbers=_numbers(f"{where}.osp_numbers", table["osp_numbers"]))
     if "customers" in table:
-        ids = set()
-        for text in _strings(f"{where}.customers", table["customers"]):
-            try:
-                ids.add(parse_did(text).ident)
-            except DidError as exc:
-                raise PolicyError(f"{where}.customers: {exc.message}") from None
-        p = replace(p, customers=frozenset(ids))
+        p = replace(p, customers=_dids(f"{where}.customers", table["customers"]))
     return p
+
+
+def _dids(where: str, value: Any) -> frozenset[bytes]:
+    ids = set()
+    for text in _strings(where, value):
+        try:
+            ids.add(parse_did(text).ident)
+        except DidError as exc:
+            raise PolicyError(f"{where}: {exc.message}") from None
+    return frozenset(ids)
 
 
 def parse_policy(doc: Mapping[str, Any]) -> Policy:

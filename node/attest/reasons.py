@@ -57,9 +57,19 @@ REASONS: dict[str, str] = {
     "tn.parent_not_live": "A credential above it in the chain is revoked, suspended or expired.",
     "tn.ported": "The number was ported away from the holder whose grant starts the chain.",
     "tn.unknown": "The credential is unknown to the TN index.",
-    "enterprise.unvetted": "The enterprise at the root of the chain holds no live vetted identity credential.",
+    "enterprise.none": "No link of the credential chain names an enterprise (only vendors, platforms, resellers).",
+    "enterprise.unvetted": "The enterprise of record (the nearest enterprise link at or above the signer) holds no "
+                           "live vetted identity the trunk's policy accepts.",
+    "signer.unvetted": "The signer (a vendor, platform or reseller, not the enterprise of record) holds no live "
+                       "vetted identity the trunk's policy accepts.",
+    "party.unvetted": "A party of the chain holds no live vetted identity, and the trunk's policy vets every link.",
     # rich call data
-    "rcd.not_vetted": "The rich call data name differs from the enterprise's vetted brand; it is not passed on.",
+    "rcd.not_vetted": "The rich call data name differs from the enterprise's vetted brand; no rich call data is "
+                      "passed on.",
+    "rcd.icn_not_vetted": "The rcd icn is not the enterprise's vetted logo with a vetted integrity digest; it is "
+                          "dropped.",
+    "rcd.member_not_vetted": "An rcd member that vetting does not cover (apn, jcd, jcl) is dropped.",
+    "rcd.crn_not_vetted": "The call reason (crn) is not one of the enterprise's vetted call reasons; it is dropped.",
 }
 
 

@@ -31,6 +31,7 @@ from node.sync.indexview import IndexView
 from node.sync.verify import MAX_CREDENTIAL
 from node.tnindex import TNIndex
 from wallet import strictjson
+from wallet.didauth import authentication_key_at, verify_credential_evidence
 
 __all__ = ["LedgerSnapshot", "LedgerState", "Vetting", "UNKNOWN_CACHE"]
 
@@ -48,9 +49,20 @@ class Vetting:
     valid_until: int
     legal_name: str
     brand_name: str | None
+    level: str = ""  # vettingLevel
+    logo: str | None = None  # the vetted icn (https URL) ...
+    logo_integrity: str | None = None  # ... and its digest, for rcdi
+    call_reasons: tuple[str, ...] = ()  # the call reasons crn may carry
+    did_auth: bool = False  # its DID Auth evidence verifies (the subject proved control of its DID key at vetting)
 
     def live(self, now: int) -> bool:
         return self.status is Status.ACTIVE and self.valid_from <= now < self.valid_until
+
+    def accepted(self, agencies: frozenset[bytes], levels: frozenset[str], did_auth: bool = False) -> bool:
+        """Issued by one of ``agencies`` at one of ``levels`` (an empty set accepts any), with verified DID Auth
+        evidence when ``did_auth``."""
+        return ((not agencies or self.issuer in agencies) and (not levels or self.level in levels)
+                and (self.did_auth or not did_auth))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +79,11 @@ class LedgerState:
         """The member roles (``node.ledger.roles.Role`` bits) of a ledger account; 0 if not a member."""
         return self.members.get(account.lower(), 0)
 
-    def vetting(self, ident: bytes, now: int) -> Vetting | None:
-        """A live vetted identity of the subject at ``now`` (the newest), or None."""
-        live = [v for v in self.vetted.get(ident, ()) if v.live(now)]
+    def vetting(self, ident: bytes, now: int, *, agencies: frozenset[bytes] = frozenset(),
+                levels: frozenset[str] = frozenset(), did_auth: bool = False) -> Vetting | None:
+        """A live vetted identity of the subject at ``now`` (the newest) from an accepted agency and level (with
+        verified DID Auth evidence when ``did_auth``), or None."""
+        live = [v for v in self.vetted.get(ident, ()) if v.live(now) and v.accepted(agencies, levels, did_auth)]
         return max(live, key=lambda v: v.valid_from) if live else None
 
     def age(self, now: float) -> float | None:
@@ -88,6 +102,7 @@ class LedgerSnapshot:
         self._own_view = view is None
         self._history = IndexHistory(index_path)
         self._resolver = Resolver(self._history, network=network, chain_id=chain_id)
+        self._auth_key_at = authentication_key_at(self._resolver)  # DID Auth evidence, checked once per refresh
         self.lock = threading.RLock()  # guards the DID caches and publishing; readers of ``state`` never take it
         self._dids: dict[bytes, DidState] = {}
         self._unknown: OrderedDict[bytes, None] = OrderedDict()
@@ -141,9 +156,15 @@ class LedgerSnapshot:
         for subject, issuer, status, valid_from, valid_until, cred in rows:
             vc = strictjson.loads(bytes(cred), max_bytes=MAX_CREDENTIAL)  # verified at sync; still outside input
             subj = vc.get("credentialSubject", {})
+            reasons = subj.get("callReason", [])
+            reasons = [reasons] if isinstance(reasons, str) else reasons
+            logo, digest = subj.get("logo"), subj.get("logoIntegrity")
+            proven = "evidence" in vc and verify_credential_evidence(vc, key_at=self._auth_key_at).ok
             out.setdefault(bytes(subject), []).append(Vetting(
                 str(vc.get("id")), bytes(issuer), Status(status), valid_from, valid_until,
-                str(subj.get("legalName", "")), subj.get("brandName")))
+                str(subj.get("legalName", "")), subj.get("brandName"), str(subj.get("vettingLevel", "")),
+                logo if isinstance(logo, str) else None, digest if isinstance(digest, str) else None,
+                tuple(r for r in reasons if isinstance(r, str)) if isinstance(reasons, list) else (), proven))
         return {k: tuple(v) for k, v in out.items()}
 
     def did_state(self, ident: bytes) -> DidState | None:
@@ -175,9 +196,10 @@ class LedgerSnapshot:
         """The member roles of a ledger account in the current state (see :meth:`LedgerState.roles`)."""
         return self.state.roles(account)
 
-    def vetting(self, ident: bytes, now: int) -> Vetting | None:
+    def vetting(self, ident: bytes, now: int, *, agencies: frozenset[bytes] = frozenset(),
+                levels: frozenset[str] = frozenset(), did_auth: bool = False) -> Vetting | None:
         """A live vetted identity of the subject in the current state (see :meth:`LedgerState.vetting`)."""
-        return self.state.vetting(ident, now)
+        return self.state.vetting(ident, now, agencies=agencies, levels=levels, did_auth=did_auth)
 
     def close(self) -> None:
         self._history.close()

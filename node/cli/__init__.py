@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NoReturn
 
 from did_method.errors import DidError
-from node.cli import credentials, demo, identity, ledger, shaken
+from node.cli import audit, credentials, demo, identity, ledger, shaken
 from node.errors import ConfigError, NodeError
 from node.settings import Settings
 from wallet.errors import CodedError
@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     credentials.register(sub)
     shaken.register(sub)
     identity.register_call(sub)
+    audit.register(sub)
     demo.register(sub)
     for _words, leaf in commands(p):
         leaf.set_defaults(command_prog=leaf.prog)

@@ -1,4 +1,10 @@
-"""``eidln vet`` and ``eidln tn grant | delegate | revoke | suspend | reinstate | list | chain``."""
+"""``eidln vet [challenge]`` and ``eidln tn grant | delegate | revoke | suspend | reinstate | list | chain``.
+
+Vetting is DID Auth first (SPEC §8.1, :mod:`wallet.didauth`): ``eidln vet challenge --subject DID`` prints a
+challenge the agency's wallet remembers; the subject answers with ``eidln did prove DID --challenge LINE``; ``eidln
+vet --subject DID --challenge LINE --proof PROOF …`` checks the proof against the subject's key in the node's synced
+index and puts it in the credential's ``evidence``. No proof, no credential.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,15 @@ from datetime import date
 from typing import Any
 
 from did_method.syntax import format_did, parse_did
-from node.cli.identity import _open_wallet
+from node.cli.identity import _open_wallet, _synced
 from node.cli.ledger import Out, _e164, bounded, range_count
 from node.errors import NodeError
 from node.ledger.records import Kind, Status, TNRange, credential_key
 from node.runtime import open_runtime
 from node.settings import Settings
 from wallet import credentials as vc
-from wallet.dids import wallet_dids
+from wallet import didauth
+from wallet.dids import signer_for, wallet_dids
 from wallet.issue import issue, set_status
 from wallet.keystore import Wallet
 
@@ -63,17 +70,53 @@ def _date(text: str, option: str) -> str:
     raise NodeError(f"{option} {text[:40]!r} is not a date written YYYY-MM-DD", code="cli.bad_value")
 
 
-def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    vetting_date = _date(a.vetting_date, "--vetting-date")
-    vf, vu = _validity(a)
+_ISSUE_ONLY = ("legal_name", "jurisdiction", "registration_number", "lei", "brand_name", "call_reason", "logo",
+               "challenge", "proof")
+
+
+def _option(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def cmd_vet_challenge(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    """Step 1 of vetting: a fresh DID Auth challenge for the subject, remembered in the agency's wallet."""
+    given = [_option(d) for d in _ISSUE_ONLY if getattr(a, d) is not None]
+    if given:
+        a.usage_error(f"'vet challenge' takes --subject and --as-did only, not {', '.join(given)}")
+    subject = str(parse_did(a.subject))
     w = _open_wallet(s)
     issuer = _issuer(w, a.as_did)
-    unsigned = vc.enterprise_identity(issuer=issuer, subject=a.subject, legal_name=a.legal_name,
-                                      jurisdiction=a.jurisdiction, registration_number=a.registration_number,
-                                      lei=a.lei, vetting_level=a.level, vetting_date=vetting_date,
-                                      valid_from=vf, valid_until=vu, brand_name=a.brand_name,
-                                      call_reason=a.call_reason, logo=a.logo)
-    return _issue_and_print(s, w, issuer, unsigned, out)
+    signer_for(w, issuer)  # the agency's own, active DID: the challenge's domain
+    out(didauth.issue_challenge(w, domain=issuer, subject=subject, now=int(time.time())).text())
+    return 0
+
+
+def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    if a.step == "challenge":
+        return cmd_vet_challenge(s, a, out)
+    missing = [_option(d) for d in ("legal_name", "jurisdiction", "challenge", "proof") if getattr(a, d) is None]
+    if missing:
+        a.usage_error(f"the following arguments are required: {', '.join(missing)}")
+    vetting_date = _date(a.vetting_date, "--vetting-date")
+    vf, vu = _validity(a)
+    fields: dict[str, Any] = dict(
+        subject=a.subject, legal_name=a.legal_name, jurisdiction=a.jurisdiction,
+        registration_number=a.registration_number, lei=a.lei, vetting_level=a.level, vetting_date=vetting_date,
+        valid_from=vf, valid_until=vu, brand_name=a.brand_name, call_reason=a.call_reason, logo=a.logo)
+    w = _open_wallet(s)
+    issuer = _issuer(w, a.as_did)
+    vc.enterprise_identity(issuer=issuer, **fields)  # bad fields fail here, before the challenge is looked at
+    challenge = didauth.check_challenge(w, a.challenge, domain=issuer, subject=a.subject, now=int(time.time()))
+    with open_runtime(s) as rt:
+        key_at = didauth.authentication_key_at(_synced(rt))
+        result = didauth.verify_proof(a.proof, challenge, key_at=key_at, now=int(time.time()))
+        result.raise_for_failure()
+        didauth.take_challenge(w, challenge, now=int(time.time()))  # used once, even if the issue below fails
+        unsigned = vc.enterprise_identity(issuer=issuer, **fields,
+                                          evidence=[didauth.evidence(challenge, a.proof, result)])
+        signed = issue(w, rt.ledger, issuer, unsigned)
+    out(signed["id"])
+    return 0
 
 
 def cmd_grant(s: Settings, a: argparse.Namespace, out: Out) -> int:
@@ -166,11 +209,25 @@ def register(sub: Any) -> None:
         p.add_argument("--as-did", default=None, help="the issuing DID of this wallet (default: its only DID)")
         p.add_argument("--valid-days", type=int, default=365)
 
-    v = sub.add_parser("vet", help="issue an EnterpriseIdentity credential (vetting agency)")
+    v = sub.add_parser(
+        "vet", help="vet an enterprise: a DID Auth challenge, then its EnterpriseIdentity credential (vetting agency)",
+        usage="eidln vet challenge --subject DID [--as-did DID]\n"
+              "       eidln vet --subject DID --challenge LINE --proof PROOF --legal-name NAME --jurisdiction CODE\n"
+              "                 (--lei LEI | --registration-number N) [options]",
+        description="Vetting is three steps. 1: 'eidln vet challenge --subject DID' prints a challenge line (valid "
+                    f"{didauth.CHALLENGE_LIFETIME // 60} minutes, usable once). 2: the subject signs it with its "
+                    "DID key, 'eidln did prove DID --challenge LINE', and returns the proof line. 3: 'eidln vet "
+                    "--subject DID --challenge LINE --proof PROOF ...' checks the proof against the subject's "
+                    "authentication key on the ledger and issues the credential with the proof as its evidence. "
+                    "No proof, no credential.")
+    v.add_argument("step", nargs="?", choices=["challenge"], metavar="challenge",
+                   help="step 1: print a DID Auth challenge for --subject (takes --subject and --as-did only)")
     common(v)
     v.add_argument("--subject", required=True, help="the enterprise's DID")
-    v.add_argument("--legal-name", required=True)
-    v.add_argument("--jurisdiction", required=True, help="e.g. US-DE")
+    v.add_argument("--challenge", default=None, help="the line 'eidln vet challenge' printed (step 1)")
+    v.add_argument("--proof", default=None, help="the subject's answer, from 'eidln did prove' (step 2)")
+    v.add_argument("--legal-name", default=None)
+    v.add_argument("--jurisdiction", default=None, help="e.g. US-DE")
     v.add_argument("--registration-number", default=None)
     v.add_argument("--lei", default=None)
     v.add_argument("--level", default="full")
@@ -178,7 +235,7 @@ def register(sub: Any) -> None:
     v.add_argument("--brand-name", default=None, help="the vetted brand an OSP may pass on as RCD nam (RFC 9795)")
     v.add_argument("--call-reason", default=None, help="the vetted default call reason (crn)")
     v.add_argument("--logo", default=None, help="an https URL of the vetted logo")
-    v.set_defaults(fn=cmd_vet)
+    v.set_defaults(fn=cmd_vet, usage_error=v.error)
 
     tn = sub.add_parser("tn", help="TN right-to-use grants and delegations").add_subparsers(dest="cmd", required=True)
     g = tn.add_parser("grant", help="grant numbers you hold (TNSP / Resp Org)")

@@ -9,7 +9,7 @@ from typing import Any
 from did_method.document import DidState, render
 from did_method.ident import KeyType
 from did_method.resolver import Resolver
-from did_method.syntax import is_valid_fragment
+from did_method.syntax import is_valid_fragment, parse_did
 from node.cli.ledger import Out, user_file
 from node.errors import ConfigError, NodeError
 from node.runtime import Runtime, open_runtime
@@ -141,6 +141,22 @@ def cmd_did_resolve(s: Settings, a: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+def cmd_did_prove(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    """Step 2 of vetting, run by the subject: answer a vetting agency's DID Auth challenge with the DID's key."""
+    import time
+
+    from wallet import didauth
+
+    did = str(parse_did(a.did))
+    challenge = didauth.parse_challenge(a.challenge)
+    if challenge.subject != did:
+        raise didauth.DidAuthError(f"the challenge is for {challenge.subject}, not {a.did[:80]}",
+                                   code="didauth.wrong_subject")
+    signer, kid = dids.signer_for(_open_wallet(s), did)
+    out(didauth.prove(signer, kid, challenge, now=int(time.time())))
+    return 0
+
+
 def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
     """Build the node from settings (:func:`node.server.build_node`) and serve until SIGINT / SIGTERM."""
     from node.server import build_node
@@ -214,6 +230,11 @@ def register(sub: Any) -> None:
     d = did.add_parser("deactivate", help="deactivate for good")
     d.add_argument("did")
     d.set_defaults(fn=cmd_did_deactivate)
+    pv = did.add_parser("prove", help="answer a vetting agency's DID Auth challenge: print the proof line "
+                                       "(signed with the DID's newest key)")
+    pv.add_argument("did")
+    pv.add_argument("--challenge", required=True, help="the line from 'eidln vet challenge'")
+    pv.set_defaults(fn=cmd_did_prove)
     rs = did.add_parser("resolve", help="resolve from the node's index (W3C DID Resolution result)")
     rs.add_argument("did")
     rs.add_argument("--at", default=None, help="versionTime, e.g. 2026-11-28T17:00:00Z")

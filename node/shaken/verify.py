@@ -33,6 +33,21 @@ E13, E14, E16, E17, E18, E15, E19, so ``iat`` freshness is judged after the sign
   not reach the caller of the STI-VS. ``reasondesc`` is our sentence and names a bad claim without quoting its
   value. ``x5u`` is the Identity header's own ``info`` (request data, not a claim).
 * The JOSE header is peeked with :func:`wallet.strictjson.loads` (bounded size and depth, strict).
+* **Rich call data** (RFC 9795 ``rcd``, ``rcdi``, ``crn`` as claims of the SHAKEN PASSporT, RFC 9795's "rcd as
+  claims only" use that ATIS-1000094 makes SHAKEN's) is judged only when everything else passed
+  (``TN-Validation-Passed``), with :func:`wallet.passport.check_rcd`: the ``rcd`` member types; every member that
+  references content (``icn``, ``jcl``, an ``http(s)`` URI in ``jcd``) covered by a well-formed ``rcdi`` digest;
+  no ``rcdi`` pointer naming nothing; the digests of values carried inline (``/nam``, ``/apn``, ``/jcd``)
+  recomputed; ``crn`` a non-empty string. When they hold, the verdict carries ``rcd``, ``rcdi`` (the device needs
+  it) and ``crn`` with ``rcd_status = "verified"``; when one fails it carries none of them, ``rcd_status =
+  "failed"`` and ``rcd_reason`` (the first ``passport.*`` code), and ``claims`` loses them too. Neither changes
+  ``verstat``, which is about the calling number. A verdict that did not pass carries no rich call data and no
+  ``rcd_status`` (a stale or unsigned token's display data is not judged). A token without these claims gets no
+  ``rcd_status``; the check costs nothing then.
+* **No fetch on the verification path.** The STI-VS does not dereference ``icn``/``jcl``: a referenced digest is
+  checked for form and coverage only. The display device that fetches ``icn`` checks the bytes against ``rcdi``
+  with :func:`wallet.passport.verify_content` before it shows them (RFC 9795: content whose digest does not match
+  is not rendered).
 """
 
 from __future__ import annotations
@@ -52,7 +67,15 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from did_method.ident import KeyType
 from wallet import strictjson
-from wallet.passport import MAX_TOKEN_LENGTH, PassportError, b64url_decode, decode, parse_identity, verify_signature
+from wallet.passport import (
+    MAX_TOKEN_LENGTH,
+    PassportError,
+    b64url_decode,
+    check_rcd,
+    decode,
+    parse_identity,
+    verify_signature,
+)
 
 from .errors import BAD_CRL, NO_TNAUTHLIST, REVOKED, X5U_REFUSED, ShakenError
 from .pki import check_crl, verify_chain
@@ -60,8 +83,8 @@ from .sign import ATTEST_LEVELS, canonical_tn
 from .tnauthlist import TNAuthList
 from .x5u import CertFetcher
 
-__all__ = ["VERSTAT_PASSED", "VERSTAT_FAILED", "VERSTAT_NONE", "REASON_TEXT", "CODES", "Verification",
-           "StiVerifier"]
+__all__ = ["VERSTAT_PASSED", "VERSTAT_FAILED", "VERSTAT_NONE", "REASON_TEXT", "CODES", "RCD_VERIFIED", "RCD_FAILED",
+           "Verification", "StiVerifier"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +93,9 @@ VERSTAT_FAILED = "TN-Validation-Failed"
 VERSTAT_NONE = "No-TN-Validation"
 REASON_TEXT = {403: "Stale Date", 428: "Use Identity Header", 436: "Bad Identity Info",
                437: "Unsupported Credential", 438: "Invalid Identity Header"}
+RCD_VERIFIED = "verified"
+RCD_FAILED = "failed"
+_RCD_CLAIMS = ("rcd", "rcdi", "crn")
 
 
 @dataclass(frozen=True)
@@ -137,7 +163,8 @@ CODES = frozenset(_OUTCOMES)
 @dataclass(frozen=True)
 class Verification:
     """The verdict of one verification: ATIS-1000082 ``verstat`` with the RFC 8224/9410 reason, and a code.
-    ``attest``, ``origid`` and ``claims`` are set only when the signature verified (module docstring)."""
+    ``attest``, ``origid`` and ``claims`` are set only when the signature verified; ``rcd``, ``rcdi`` and ``crn``
+    only when the verification passed and the rich call data checks held (``rcd_status``, module docstring)."""
 
     verstat: str
     reasoncode: int | None
@@ -148,6 +175,11 @@ class Verification:
     origid: str | None = None
     x5u: str | None = None
     claims: dict[str, Any] | None = None
+    rcd: dict[str, Any] | None = None
+    rcdi: dict[str, str] | None = None
+    crn: str | None = None
+    rcd_status: str | None = None  # RCD_VERIFIED, RCD_FAILED, or None: no rich call data judged
+    rcd_reason: str | None = None  # the first passport.* code when rcd_status is RCD_FAILED
 
     @property
     def passed(self) -> bool:
@@ -162,6 +194,12 @@ class Verification:
             out["attest"] = self.attest
         if self.origid is not None:
             out["origid"] = self.origid
+        if self.rcd_status is not None:
+            out["rcdStatus"] = self.rcd_status
+            for name, value in (("rcd", self.rcd), ("rcdi", self.rcdi), ("crn", self.crn),
+                                ("rcdReason", self.rcd_reason)):
+                if value is not None:
+                    out[name] = value
         return out
 
     def sip_reason(self) -> str | None:
@@ -235,6 +273,15 @@ def _check_claims(claims: dict[str, Any]) -> tuple[str, list[str], int, str]:
         raise _Fail("vs.bad_payload", "'dest.tn' holds a value that is not a telephone number.") from None
 
 
+def _rich_call_data(claims: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`Verification` fields for the RFC 9795 claims of a passed verification (module docstring)."""
+    rcd, rcdi, crn = (claims.get(name) for name in _RCD_CLAIMS)
+    check = check_rcd(rcd, rcdi, crn=crn)
+    if not check.ok:
+        return {"rcd_status": RCD_FAILED, "rcd_reason": check.code}
+    return {"rcd_status": RCD_VERIFIED, "rcd": rcd, "rcdi": rcdi, "crn": crn}
+
+
 def _same_tn(request: str, claim: str) -> bool:
     try:
         return canonical_tn(request) == claim
@@ -286,6 +333,11 @@ class StiVerifier:
         claims = state.claims if state.signed else None  # nothing unverified leaves (module docstring)
         attest = claims.get("attest") if claims is not None else None
         origid = claims.get("origid") if claims is not None else None
+        rich: dict[str, Any] = {}
+        if claims is not None and any(claims.get(name) is not None for name in _RCD_CLAIMS):
+            rich = _rich_call_data(claims) if outcome.verstat == VERSTAT_PASSED else {}
+            if rich.get("rcd_status") != RCD_VERIFIED:  # nor through ``claims``
+                claims = {k: v for k, v in claims.items() if k not in _RCD_CLAIMS}
         return Verification(
             verstat=outcome.verstat,
             reasoncode=outcome.reasoncode,
@@ -296,6 +348,7 @@ class StiVerifier:
             origid=origid if isinstance(origid, str) else None,
             x5u=state.x5u,
             claims=claims,
+            **rich,
         )
 
     def _verify(self, identity: object, orig: object, dest: object, time: object, state: _State) -> None:

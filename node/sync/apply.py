@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from node.errors import StoreError
+from wallet.credentials import role_of_anchored
 
 __all__ = ["apply_event", "HANDLERS"]
 
@@ -206,14 +207,15 @@ def _deactivated(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
 @handles("CredentialRegistry", "CredentialAnchored")
 def _anchored(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     a = ev["args"]
+    credential = _hex(a["credential"])
     db.execute(
         "INSERT INTO credentials (id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, "
-        "root_holder, root_since, status, tns, credential, anchored_block, anchored_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+        "root_holder, root_since, status, tns, credential, anchored_block, anchored_at, role) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
         (_hex(a["id"]), a["kind"], _hex(a["issuer"]), _hex(a["subject"]), _hex(a["parent"]), a["flags"],
          a["depth"], a["valid_from"], a["valid_until"], a["root_holder"], a["root_since"],
-         json.dumps([[r["start"], r["count"]] for r in a["tns"]]), _hex(a["credential"]), ev["block"],
-         ev["timestamp"]))
+         json.dumps([[r["start"], r["count"]] for r in a["tns"]]), credential, ev["block"],
+         ev["timestamp"], role_of_anchored(credential, a["kind"])))
 
 
 @handles("CredentialRegistry", "StatusChanged")

@@ -19,7 +19,7 @@ from node.errors import StoreError
 
 __all__ = ["Store", "to_json", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: credentials.role
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS credentials (
     flags INTEGER NOT NULL, depth INTEGER NOT NULL, valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL,
     root_holder TEXT NOT NULL, root_since INTEGER NOT NULL, status INTEGER NOT NULL, tns TEXT NOT NULL,
     credential BLOB NOT NULL,
-    anchored_block INTEGER NOT NULL, anchored_at INTEGER NOT NULL);
+    anchored_block INTEGER NOT NULL, anchored_at INTEGER NOT NULL, role TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS did_changes (
     did BLOB NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, timestamp INTEGER NOT NULL,
     name TEXT NOT NULL, args TEXT NOT NULL, PRIMARY KEY (did, block, log_index));
@@ -96,9 +96,23 @@ class Store:
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) == 3:
+            self._migrate_3_to_4()
         elif int(version) != SCHEMA_VERSION:
             raise StoreError(f"the node index {path} has schema {version}, this node needs {SCHEMA_VERSION}",
                              code="store.schema_mismatch")
+
+    def _migrate_3_to_4(self) -> None:
+        """Schema 4 adds ``credentials.role`` (the subject's role in a grant or delegation), read from the signed
+        credentials the index already keeps; one transaction, so a node killed here migrates again next time."""
+        from wallet.credentials import role_of_anchored
+
+        with self.transaction() as db:
+            db.execute("ALTER TABLE credentials ADD COLUMN role TEXT NOT NULL DEFAULT ''")
+            rows = db.execute("SELECT id, kind, credential FROM credentials").fetchall()
+            db.executemany("UPDATE credentials SET role = ? WHERE id = ?",
+                           [(role_of_anchored(bytes(cred), kind), cid) for cid, kind, cred in rows])
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()

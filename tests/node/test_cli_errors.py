@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,15 @@ import pytest
 import node.cli.ledger
 from did_method import errors as did_errors
 from node.cli import ERROR_ROOTS, _parser, commands, main
+from wallet.didauth import Challenge, new_challenge
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple"
 OTHER_DID = "did:eidln:local:XXXXXXXXXXXXXXXXXXXXXX"  # well formed, not this wallet's, not on the ledger
 LEI = "5493001KJTIIGC8Y1R12"
+# DID Auth challenge lines of another agency for {other}: one alive for an hour, one long expired
+LIVE = new_challenge(domain=OTHER_DID, subject=OTHER_DID, now=int(time.time()), lifetime=3600).text()
+EXPIRED = Challenge(nonce="A" * 43, domain=OTHER_DID, subject=OTHER_DID, created=10**9, expires=10**9 + 600).text()
 DID_KEYWORDS = sorted({c.code for c in vars(did_errors).values()
                        if isinstance(c, type) and issubclass(c, did_errors.DidError)})
 # The one line: a dotted code (or a W3C DID Resolution keyword, the codes of DidError), then a message.
@@ -258,14 +263,44 @@ CASES: dict[str, list[Case]] = {
     ],
     "vet": [
         ("--subject {other} --legal-name Acme", 2, U, {}),
-        ("--subject {other} --legal-name Acme --jurisdiction US-DE", 1, "wallet.bad_credential", {}),
-        ("--lei {lei} --subject {other} --legal-name Acme --jurisdiction US-DE --valid-days -1", 1, "cli.bad_value",
-         {}),
-        ("--lei {lei} --subject {other} --legal-name Acme --jurisdiction US-DE --vetting-date yesterday", 1,
-         "cli.bad_value", {}),
-        ("--lei {lei} --subject {other} --legal-name Acme --jurisdiction US-DE --logo http://logo.example", 1,
+        ("--subject {other} --legal-name Acme --jurisdiction US-DE --lei {lei}", 2, U, {}),  # no proof
+        ("--subject {other} --legal-name Acme --jurisdiction US-DE --lei {lei} --proof x", 2, U, {}),
+        ("--subject {other} --legal-name Acme --jurisdiction US-DE --challenge x --proof y", 1,
          "wallet.bad_credential", {}),
-        ("--lei {lei} --subject not-a-did --legal-name Acme --jurisdiction US-DE", 1, "invalidDid", {}),
+        ("--lei {lei} --subject {other} --legal-name Acme --jurisdiction US-DE --valid-days -1 --challenge x "
+         "--proof y", 1, "cli.bad_value", {}),
+        ("--lei {lei} --subject {other} --legal-name Acme --jurisdiction US-DE --vetting-date yesterday "
+         "--challenge x --proof y", 1, "cli.bad_value", {}),
+        ("--lei {lei} --subject {other} --legal-name Acme --jurisdiction US-DE --logo http://logo.example "
+         "--challenge x --proof y", 1, "wallet.bad_credential", {}),
+        ("--lei {lei} --subject not-a-did --legal-name Acme --jurisdiction US-DE --challenge x --proof y", 1,
+         "invalidDid", {}),
+        ("--lei {lei} --subject {other} --legal-name Acme --jurisdiction US-DE --challenge x --proof y", 1,
+         "didauth.bad_challenge", {}),
+        (f"--lei {{lei}} --subject {{other}} --legal-name Acme --jurisdiction US-DE --challenge {LIVE} --proof y", 1,
+         "didauth.wrong_domain", {}),
+        (f"--lei {{lei}} --subject {{did}} --legal-name Acme --jurisdiction US-DE --challenge {LIVE} --proof y "
+         "--as-did {other}", 1, "didauth.wrong_subject", {}),
+        (f"--lei {{lei}} --subject {{other}} --legal-name Acme --jurisdiction US-DE --challenge {EXPIRED} --proof y "
+         "--as-did {other}", 1, "didauth.expired", {}),
+        (f"--lei {{lei}} --subject {{other}} --legal-name Acme --jurisdiction US-DE --challenge {LIVE} --proof y "
+         "--as-did {other}", 1, "didauth.unknown_challenge", {}),
+        ("challenge", 2, U, {}),
+        ("chalenge --subject {other}", 2, U, {}),
+        ("challenge --subject {other} --lei {lei}", 2, U, {}),
+        ("challenge --subject {other} --proof y", 2, U, {}),
+        ("challenge --subject not-a-did", 1, "invalidDid", {}),
+        ("challenge --subject {other} --as-did {other}", 1, "wallet.unknown_did", {}),
+        ("challenge --subject {other}", 1, "wallet.not_found", {"EIDLN_WALLET": "{missing}"}),
+    ],
+    "did prove": [
+        ("{did}", 2, U, {}),
+        ("--challenge x", 2, U, {}),
+        ("{did} --challenge x", 1, "didauth.bad_challenge", {}),
+        (f"not-a-did --challenge {LIVE}", 1, "invalidDid", {}),
+        (f"{{did}} --challenge {LIVE}", 1, "didauth.wrong_subject", {}),
+        (f"{{other}} --challenge {LIVE}", 1, "wallet.unknown_did", {}),
+        (f"{{other}} --challenge {LIVE}", 1, "wallet.not_found", {"EIDLN_WALLET": "{missing}"}),
     ],
     "tn grant": [
         ("--subject {other}", 2, U, {}),
@@ -332,6 +367,22 @@ CASES: dict[str, list[Case]] = {
         ("{did} --credential X --from +12025550142 --to +12025550100", 1, "passport.bad_claims", {}),
         ("not-a-did --credential urn:uuid:1 --from +12025550142 --to +12025550100", 1, "invalidDid", {}),
         ("{other} --credential urn:uuid:1 --from +12025550142 --to +12025550100", 1, "wallet.unknown_did", {}),
+    ],
+    "audit bundle": [
+        ("", 2, U, {}),
+        ("some-origid", 2, U, {}),
+        ("some-origid --out {tmp}/b.json", 1, "audit.disabled", {}),  # this home never served: no audit log
+        ("some-origid --out {tmp}/b.json", 1, "config.no_network", FRESH),
+        ("some-origid --out {tmp}/b.json", 1, "config.invalid", {"EIDLN_STI_X5U": "ftp://x"}),
+    ],
+    "audit verify": [
+        ("", 2, U, {}),
+        ("{file} --trust-roots", 2, U, {}),
+        ("{missing}", 1, "cli.file_unreadable", {}),
+        ("{tmp}", 1, "cli.file_unreadable", {}),
+        ("{file}", 1, "audit.bundle_invalid", {}),
+        ("{file} --trust-roots {file}", 1, "config.invalid", {}),
+        ("{file} --trust-roots {missing}", 1, "cli.file_unreadable", {}),
     ],
     "demo": [
         ("--keep", 2, U, {}),

@@ -51,8 +51,8 @@ def test_osp_node_serves_attestation(tmp_path: Path) -> None:
     assert osp("member", "onboard", "--as", "@wallet", "--account", ent.address) == 0
     for p in (osp, vetter, ent):
         p.create_did()
-    assert vetter("vet", "--subject", ent.did, "--legal-name", "Acme Corp", "--jurisdiction", "US-DE",
-                  "--lei", "5493001KJTIIGC8Y1R12", "--brand-name", "Acme") == 0
+    assert vetter.vet(ent, "--legal-name", "Acme Corp", "--jurisdiction", "US-DE", "--lei", "5493001KJTIIGC8Y1R12",
+                      "--brand-name", "Acme") == 0
     assert osp("tn", "grant", "--subject", ent.did, "--start", "+12025550100", "--count", "100") == 0
     grant = cli.lines[-1]
 

@@ -2,12 +2,26 @@
 
 Nothing here reads the clock, fetches certificates or judges claims. :func:`encode` signs canonical bytes with a
 :class:`wallet.keys.Signer`; :func:`decode` and :func:`parse_identity` take untrusted text and raise only
-:class:`PassportError`; :func:`verify_signature` returns a bool.
+:class:`PassportError`; :func:`verify_signature` returns a bool. Rich call data (RFC 9795 ``rcd``, ``rcdi``,
+``crn``) has its shapes and integrity strings in :mod:`wallet.passport.rcd`.
 """
 
 from wallet.passport.enterprise import PPT, EnterpriseCall, enterprise_passport, parse_call, sign_call
 from wallet.passport.errors import CODES, PassportError
 from wallet.passport.identity_header import MAX_HEADER_LENGTH, IdentityHeader, format_identity, parse_identity
+from wallet.passport.rcd import (
+    INTEGRITY_ALGORITHMS,
+    RCD_MEMBERS,
+    RcdCheck,
+    RcdProblem,
+    check_integrity,
+    check_rcd,
+    check_rcd_shape,
+    integrity,
+    rcdi_for,
+    url_references,
+    verify_content,
+)
 from wallet.passport.tn import canonical_tn
 from wallet.passport.token import (
     ALLOWED_ALGORITHMS,
@@ -47,4 +61,15 @@ __all__ = [
     "format_identity",
     "parse_identity",
     "verify_signature",
+    "INTEGRITY_ALGORITHMS",
+    "RCD_MEMBERS",
+    "RcdCheck",
+    "RcdProblem",
+    "check_integrity",
+    "check_rcd",
+    "check_rcd_shape",
+    "integrity",
+    "rcdi_for",
+    "url_references",
+    "verify_content",
 ]

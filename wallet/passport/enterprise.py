@@ -37,6 +37,7 @@ from did_method.syntax import DidUrl, parse_did_url
 from wallet.keys import Signer, algorithm_for
 from wallet.passport.errors import PassportError
 from wallet.passport.identity_header import format_identity, parse_identity
+from wallet.passport.rcd import check_rcd_shape
 from wallet.passport.tn import canonical_tn
 from wallet.passport.token import Parsed, decode, decode_header, encode
 
@@ -217,15 +218,13 @@ def _text(value: object, what: str) -> str:
 
 
 def _rcd(value: object) -> dict[str, Any]:
-    """RFC 9795 §6: ``nam`` (required, a display name) and optional ``apn``, ``icn``, ``jcl`` (strings) and
-    ``jcd`` (a jCard array)."""
-    if not isinstance(value, Mapping) or "nam" not in value:
-        raise _claim("rcd must be an object with at least nam (RFC 9795)")
-    unknown = set(value) - _RCD_STRINGS - {"jcd"}
-    if unknown:
-        raise _claim(f"rcd has unknown members {sorted(unknown)[:4]}")
+    """The RFC 9795 §5.1 shape (:func:`wallet.passport.rcd.check_rcd_shape`, the STI-VS's too), and our own bound:
+    ``nam``, ``apn``, ``icn``, ``jcl`` non-empty and at most 256 characters. No ``rcdi`` here: the OSP passes on
+    only what it vetted, with the digests of its own vetting (docs/attestation.md)."""
+    shape = check_rcd_shape(value)
+    if not shape.ok:
+        raise _claim(shape.problems[0].detail)
+    assert isinstance(value, Mapping)
     for k in _RCD_STRINGS & set(value):
         _text(value[k], f"rcd.{k}")
-    if "jcd" in value and not isinstance(value["jcd"], list):
-        raise _claim("rcd.jcd must be a jCard (a JSON array)")
     return dict(value)

@@ -2,7 +2,8 @@
 
 Codes are namespaced ``passport.``. The encoder raises them for misuse the caller can fix (an algorithm outside
 the allow-list, claims that are not JSON); the decoder and the Identity-header parser raise them for untrusted
-input, and never anything else. Messages describe the shape of the input, never key material.
+input, and never anything else. The rich-call-data codes are also the reasons :func:`wallet.passport.rcd.check_rcd`
+reports (in a result, not raised). Messages describe the shape of the input, never key material.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ CODES = frozenset({
     "passport.bad_claims",  # claims or header members of the wrong shape (or that the encoder cannot serialize)
     "passport.wrong_ppt",  # a PASSporT of another type than the reader expects (e.g. not ppt "eidln")
     "passport.bad_kid",  # a kid that is not a DID URL naming a key, or an info parameter that differs from it
+    # RFC 9795 rich call data (wallet.passport.rcd): raised by rcdi_for, reported by check_rcd
+    "passport.bad_rcd",  # an rcd claim of the wrong shape (member types, nam missing, an unknown member)
+    "passport.no_integrity",  # content rcd references by URL (icn, jcl, a URI in jcd) without an rcdi digest
+    "passport.bad_integrity",  # rcdi not an object of JSON pointers to sha256/384/512-<base64> integrity strings
+    "passport.dangling_integrity",  # an rcdi pointer that names nothing in rcd (or rcdi without rcd)
+    "passport.integrity_mismatch",  # an rcdi digest of a value carried inline (nam, apn, jcd) that does not match
+    "passport.bad_crn",  # a crn (call reason) that is not a non-empty string
 })
 
 

@@ -24,7 +24,16 @@ from node.shaken.pki import TestPKI, generate_test_pki
 from node.shaken.sign import ShakenSigner
 from tests.serving import served
 from wallet.keys import P256Key
-from wallet.passport import b64url_decode, b64url_encode, canonical_json, decode, parse_identity, verify_signature
+from wallet.passport import (
+    b64url_decode,
+    b64url_encode,
+    canonical_json,
+    decode,
+    encode,
+    integrity,
+    parse_identity,
+    verify_signature,
+)
 
 X5U = "http://127.0.0.1:8444/sp-chain.pem"
 SIGNING, VERIFICATION = "/stir/v1/signing", "/stir/v1/verification"
@@ -304,6 +313,58 @@ def test_tampered_attest_is_not_echoed(vclient: TestClient) -> None:
         "verstat": "TN-Validation-Failed", "reasoncode": 438, "reasontext": "Invalid Identity Header",
         "reasondesc": "Signature validation failed."}}
     assert '"attest"' not in r.text and "origid" not in r.text
+
+
+def _rcd_identity(pki: TestPKI, **extra: Any) -> str:
+    """A SHAKEN token with RFC 9795 claims, signed with the SP key over the canonical claims (ShakenSigner's bytes)."""
+    claims = {"attest": "A", "dest": {"tn": ["12355551212"]}, "iat": int(time.time()), "orig": {"tn": "12155551212"},
+              "origid": "de305d54-75b4-431b-adb2-eb6b9e546014"} | extra
+    token = encode({"alg": "ES256", "ppt": "shaken", "typ": "passport", "x5u": X5U}, claims, P256Key(pki.sp_key))
+    return f"{token};info=<{X5U}>;alg=ES256;ppt=shaken"
+
+
+def test_verification_returns_verified_rich_call_data(vclient: TestClient, pki: TestPKI) -> None:
+    logo = integrity(b"the vetted logo")
+    rcd = {"nam": "Acme Health", "icn": "https://brand.example/logo.png"}
+    r = vclient.post(VERIFICATION, json=verification_request(
+        _rcd_identity(pki, rcd=rcd, rcdi={"/icn": logo}, crn="Appointment reminder")))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"verificationResponse": {
+        "verstat": "TN-Validation-Passed", "attest": "A", "origid": "de305d54-75b4-431b-adb2-eb6b9e546014",
+        "rcdStatus": "verified", "rcd": rcd, "rcdi": {"/icn": logo}, "crn": "Appointment reminder"}}
+
+
+def test_verification_refuses_unvouched_rich_call_data(vclient: TestClient, pki: TestPKI) -> None:
+    """An ``icn`` without ``rcdi``: the caller's number verifies, the logo, name and call reason are not returned."""
+    rcd = {"nam": "Acme Health", "icn": "https://brand.example/logo.png"}
+    for rcdi, reason in ((None, "passport.no_integrity"), ({"/icn": "sha256-AAAA"}, "passport.bad_integrity")):
+        extra: dict[str, Any] = {"rcd": rcd, "crn": "Billing"} | ({"rcdi": rcdi} if rcdi is not None else {})
+        r = vclient.post(VERIFICATION, json=verification_request(_rcd_identity(pki, **extra)))
+        assert r.status_code == 200, r.text
+        assert r.json() == {"verificationResponse": {
+            "verstat": "TN-Validation-Passed", "attest": "A", "origid": "de305d54-75b4-431b-adb2-eb6b9e546014",
+            "rcdStatus": "failed", "rcdReason": reason}}
+        assert "brand.example" not in r.text and "Billing" not in r.text
+
+
+def test_verification_of_tampered_rich_call_data_says_nothing_of_it(vclient: TestClient, pki: TestPKI) -> None:
+    identity = _rcd_identity(pki, rcd={"nam": "Acme Health"})
+    jws, params = identity.split(";", 1)
+    head, claims, sig = jws.split(".")
+    forged = json.loads(b64url_decode(claims)) | {"rcd": {"nam": "Acme Bank"}}
+    r = vclient.post(VERIFICATION, json=verification_request(
+        f"{head}.{b64url_encode(canonical_json(forged))}.{sig};{params}"))
+    got = r.json()["verificationResponse"]
+    assert (got["verstat"], got["reasoncode"]) == ("TN-Validation-Failed", 438)
+    assert set(got) == {"verstat", "reasoncode", "reasontext", "reasondesc"} and "Acme" not in r.text
+
+
+def test_verification_schema_documents_rich_call_data(vclient: TestClient) -> None:
+    spec = vclient.get("/openapi.json").json()
+    answer = spec["paths"][VERIFICATION]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    fields = answer["properties"]["verificationResponse"]["properties"]
+    assert {"rcdStatus", "rcdReason", "rcd", "rcdi", "crn"} <= set(fields)
+    assert fields["rcdStatus"]["enum"] == ["verified", "failed"]
 
 
 @pytest.mark.parametrize("path", [SIGNING, VERIFICATION])

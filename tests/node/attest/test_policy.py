@@ -67,3 +67,26 @@ def test_file_errors(tmp_path: Path) -> None:
     bad.write_text("[trunks.a]\nfreshness = -1\n")
     with pytest.raises(PolicyError, match=r"bad.toml: trunks.a.freshness"):
         load_policy(bad)
+
+
+def test_vetting_policy_keys() -> None:
+    did = "did:eidln:local:12drXXUifSrRnXLGbXg8E"
+    p = parse_policy({"defaults": {"vetting": "every-link", "vetting_levels": ["full"]},
+                      "trunks": {"a": {}, "b": {"vetting": "none"}, "c": {"require_vetted": False},
+                                 "d": {"require_vetted": True, "vetting_agencies": [did]}}})
+    assert (p.trunks["a"].vetting, p.trunks["a"].vetting_levels) == ("every-link", frozenset({"full"}))
+    assert p.trunks["b"].vetting == p.trunks["c"].vetting == "none" and not p.trunks["c"].require_vetted
+    assert p.trunks["d"].vetting == "parties" and len(p.trunks["d"].vetting_agencies) == 1
+    for bad, match in (({"vetting": "some"}, "vetting must be one of"),
+                       ({"vetting": "none", "require_vetted": True}, "not both"),
+                       ({"vetting_agencies": ["not-a-did"]}, "vetting_agencies"),
+                       ({"vetting_levels": [""]}, "vetting_levels")):
+        with pytest.raises(PolicyError, match=match):
+            parse_policy({"trunks": {"x": bad}})
+
+
+def test_vetting_did_auth_key() -> None:
+    p = parse_policy({"trunks": {"a": {"vetting_did_auth": True}, "b": {}}})
+    assert p.trunks["a"].vetting_did_auth and not p.trunks["b"].vetting_did_auth
+    with pytest.raises(PolicyError, match="vetting_did_auth"):
+        parse_policy({"trunks": {"a": {"vetting_did_auth": "yes"}}})

@@ -45,7 +45,7 @@ class Rec:
 
     def audit_row(self) -> tuple[Any, ...]:
         return (self.origid, self.at, "trunk", self.orig, json.dumps(["1310"]), self.attest, None,
-                json.dumps([{"code": "evidence.none"}]), None, None)
+                json.dumps([{"code": "evidence.none"}]), None, None, None, None, None)
 
 
 def test_audit_log_groups_queries_and_survives_reopen(tmp_path: Path) -> None:
@@ -55,7 +55,8 @@ def test_audit_log_groups_queries_and_survives_reopen(tmp_path: Path) -> None:
     log.append(Rec("o0", "x", "C", 1.0))  # a duplicate origid: ignored, counted
     assert log.by_origid("o999") == {"origid": "o999", "decided_at": 1999.0, "trunk": "trunk", "orig": "12025550000",
                                      "dest": ["1310"], "attest": "B", "mechanism": None,
-                                     "reasons": [{"code": "evidence.none"}], "evidence": None, "ledger_position": None}
+                                     "reasons": [{"code": "evidence.none"}], "evidence": None, "ledger_position": None,
+                                     "identity": None, "identities": None, "rcd": None}
     rows = log.query(orig="12025550001", attest="B", since=1500, limit=5)
     assert len(rows) == 5 and all(r["orig"] == "12025550001" and r["attest"] == "B" for r in rows)
     assert [r["decided_at"] for r in rows] == sorted((r["decided_at"] for r in rows), reverse=True)
@@ -139,3 +140,23 @@ def test_replay_memory_follows_the_window_not_the_uptime() -> None:
             assert rc.check_and_add(f"{t}/{i}".encode(), now=t, until=t + 60)
     assert len(rc) <= 3 * 61 and rc.evicted == 0
     assert not rc.check_and_add(b"9999/0", now=9_999, until=10_059)  # live ones are still refused
+
+
+def test_an_audit_log_written_before_the_new_columns_opens_and_gains_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "audit.sqlite"
+    old = sqlite3.connect(str(path))
+    old.executescript("CREATE TABLE decisions (origid TEXT PRIMARY KEY, decided_at REAL NOT NULL, trunk TEXT NOT NULL, "
+                      "orig TEXT NOT NULL, dest TEXT NOT NULL, attest TEXT NOT NULL, mechanism TEXT, reasons TEXT NOT "
+                      "NULL, evidence TEXT, ledger_position TEXT);"
+                      "INSERT INTO decisions VALUES ('old', 1.0, 't', '1', '[]', 'B', NULL, '[]', NULL, NULL);")
+    old.commit()
+    old.close()
+    log = AuditLog(path)
+    log.append(Rec("new", "1", "A", 2.0))
+    assert log.by_origid("old") == {"origid": "old", "decided_at": 1.0, "trunk": "t", "orig": "1", "dest": [],
+                                    "attest": "B", "mechanism": None, "reasons": [], "evidence": None,
+                                    "ledger_position": None, "identity": None, "identities": None, "rcd": None}
+    assert log.by_origid("new") is not None
+    log.close()

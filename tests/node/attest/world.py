@@ -93,6 +93,8 @@ def build(tmp: Path) -> World:
     t, v, e = dids["tnsp"], dids["vetter"], dids["ent"]
     creds: dict[str, Anchor] = {}
     creds["vet"] = net.anchor(v, net.anchor_for(Kind.ENTERPRISE_IDENTITY, v, e))
+    for name in ("cc", "rotating", "gone"):  # the signers other than the enterprise are vetted too (policy "parties")
+        creds[f"vet-{name}"] = net.anchor(v, net.anchor_for(Kind.ENTERPRISE_IDENTITY, v, dids[name]))
     creds["grant"] = net.anchor(t, net.anchor_for(Kind.TN_RIGHT_TO_USE, t, e, tns=(TNRange(12025550100, 100),),
                                                   flags=BOTH))
     g = creds["grant"].id
@@ -104,6 +106,8 @@ def build(tmp: Path) -> World:
                                                    flags=flags))
     creds["p256"] = net.anchor(e, net.anchor_for(Kind.TN_DELEGATION, e, Did(p256_id, dids["cc"].key, p256_acct),
                                                  tns=(TNRange(12025550190, 10),), parent=g, flags=Flags.MAY_ORIGINATE))
+    creds["vet-p256"] = net.anchor(v, net.anchor_for(Kind.ENTERPRISE_IDENTITY, v, Did(p256_id, dids["cc"].key,
+                                                                                       p256_acct)))
     creds["unvetted"] = net.anchor(t, net.anchor_for(Kind.TN_RIGHT_TO_USE, t, dids["unvetted"],
                                                      tns=(TNRange(12025550300, 10),), flags=BOTH))
     store = Store(tmp / "index.sqlite")

@@ -60,3 +60,26 @@ def test_rcd_rides_in_the_shaken_passport() -> None:
     for bad in ({}, {"nam": 1}, {"nam": "x", "n": float("nan")}):
         with pytest.raises(ShakenError):
             SIGNER.passport(attest="A", orig="1", dest=["2"], iat=7, rcd=bad)
+
+
+@given(st.sampled_from("ABC"), TN, st.lists(TN, min_size=1, max_size=3),
+       st.text(min_size=1, max_size=30), st.one_of(st.none(), st.text(min_size=1, max_size=30)),
+       st.booleans())
+def test_rcd_rcdi_and_crn_are_canonical(attest: str, orig: str, dest: list[str], nam: str, crn: str | None,
+                                        logo: bool) -> None:
+    rcd: dict[str, object] = {"nam": nam, **({"icn": "https://brand.example/logo.png"} if logo else {})}
+    rcdi = {"/icn": "sha256-" + "A" * 43 + "="} if logo else None
+    token = SIGNER.passport(attest=attest, orig=orig, dest=dest, iat=7, origid="o", rcd=rcd, rcdi=rcdi, crn=crn)
+    claims: dict[str, object] = {"attest": attest, "dest": {"tn": dest}, "iat": 7, "orig": {"tn": orig},
+                                 "origid": "o", "rcd": rcd}
+    if rcdi:
+        claims["rcdi"] = rcdi
+    if crn is not None:
+        claims["crn"] = crn
+    assert b64url_decode(token.split(".")[1]) == canonical_json(claims)
+
+
+def test_rcdi_needs_rcd_and_crn_must_be_text() -> None:
+    for kw in ({"rcdi": {"/icn": "sha256-x"}}, {"crn": ""}, {"crn": 5}):
+        with pytest.raises(ShakenError):
+            SIGNER.passport(attest="A", orig="1", dest=["2"], iat=7, **kw)  # type: ignore[arg-type]
