@@ -28,11 +28,10 @@ from typing import Any
 from eth_account import Account
 
 from benchmarks.machine import machine
+from contracts.vocab import Anchor, Flags, Kind, Role, TNRange
 from node.chain.base import Call, ChainBackend
 from node.ledger.client import GAS, Action
 from node.ledger.codec import codec
-from node.ledger.records import Anchor, Flags, Kind, TNRange
-from node.ledger.roles import Role
 from node.sync.follower import Follower
 from node.sync.store import Store
 from tests.netkit import Net

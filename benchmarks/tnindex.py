@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from benchmarks.machine import machine
-from node.ledger.records import Kind, Status, TNRange
+from contracts.vocab import Kind, Status, TNRange
 from node.sync.store import Store
 from node.tnindex import BLOCK, ROOT_PARENT, TNIndex, build_from_store
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from contracts.errors import CodedError
+
 __all__ = [
     "DID_PROBLEM_BASE",
     "DidError",
@@ -37,20 +39,21 @@ __all__ = [
 DID_PROBLEM_BASE = "https://www.w3.org/ns/did#"
 
 
-class DidError(Exception):
+class DidError(CodedError):
     """Base of every did:eidln error. ``code`` is machine-readable, ``message`` is one sentence for a person.
 
-    The base class itself stands for an unexpected failure (``internalError``); raise a subclass.
+    The base class itself stands for an unexpected failure (``internalError``); raise a subclass. Part of the
+    project's one error tree (:class:`contracts.errors.CodedError`); its codes are the DID Resolution keywords.
     """
 
-    code: ClassVar[str] = "internalError"
+    CODES = None
+    code = "internalError"
     problem_name: ClassVar[str] = "INTERNAL_ERROR"
     title: ClassVar[str] = "An unexpected error occurred during DID resolution or dereferencing."
     http_status: ClassVar[int] = 500
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code=type(self).code)
 
     @property
     def problem_type(self) -> str:
@@ -64,9 +67,6 @@ class DidError(Exception):
         if instance is not None:
             body["instance"] = instance
         return body
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 class InvalidDid(DidError):

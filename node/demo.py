@@ -27,6 +27,7 @@ from typing import Any
 
 from eth_account import Account
 
+from contracts.vocab import Role, TNRange
 from did_method.resolver import Resolver
 from node.attest import AttestationEngine, AuditLog, CallRequest, LedgerMechanism, LedgerSnapshot, parse_policy
 from node.chain.embedded import EmbeddedChain
@@ -34,8 +35,6 @@ from node.cli.shaken import pki_server
 from node.errors import ConfigError
 from node.ledger.client import Action, Ledger, deploy_network
 from node.ledger.deployment import Deployment
-from node.ledger.records import TNRange
-from node.ledger.roles import Role
 from node.shaken.pki import generate_test_pki
 from node.shaken.sign import ShakenSigner
 from node.shaken.verify import StiVerifier

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from contracts.errors import CodedError, ContractRefusal
+
 __all__ = [
     "NodeError",
     "ConfigError",
@@ -35,19 +37,12 @@ def code_from_reason(reason: str) -> str:
     return f"{m.group(1)}.{m.group(2).strip().replace(' ', '_').replace('-', '_').replace('/', '_')}"
 
 
-class NodeError(Exception):
-    """Base of every error the node raises on purpose."""
+class NodeError(CodedError):
+    """Base of every error the node raises on purpose (part of the one tree of :class:`contracts.errors.CodedError`;
+    its namespace is open: the contracts' revert reasons become codes)."""
 
-    code: str = "node.error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+    CODES = None
+    code = "node.error"
 
 
 class ConfigError(NodeError):
@@ -89,7 +84,7 @@ class ChainRevert(ChainError):
                          code=code_from_reason(reason) if reason else "ledger.reverted")
 
 
-class LedgerRuleError(ChainRevert):
+class LedgerRuleError(ChainRevert, ContractRefusal):
     """A contract rule refused a write (a namespaced revert reason); nothing was written."""
 
 

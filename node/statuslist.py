@@ -24,8 +24,8 @@ import sqlite3
 import zlib
 from typing import Any, Protocol
 
+from contracts.vocab import Status
 from node.errors import NodeError
-from node.ledger.records import Status
 
 __all__ = [
     "status_indexes",

@@ -51,8 +51,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from contracts.vocab import Flags, Kind, Status, TNRange
 from node.errors import StoreError
-from node.ledger.records import Flags, Kind, Status, TNRange
 from node.tnsegments import Segments
 from wallet.credentials import role_of_anchored
 

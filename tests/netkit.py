@@ -14,13 +14,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from nacl.signing import SigningKey
 
+from contracts.vocab import Anchor, Flags, Kind, Role, TNRange
 from did_method import KeyType, self_certifying_id
 from did_method.syntax import format_did
 from node.chain.base import ChainBackend
 from node.errors import LedgerRuleError
 from node.ledger.client import Action, Ledger, ProposalResult, deploy_network
-from node.ledger.records import Anchor, Flags, Kind, TNRange
-from node.ledger.roles import Role
 from wallet.credentials import anchor_of, enterprise_identity, tn_delegation, tn_right_to_use
 from wallet.dataintegrity import document_loader, sign
 from wallet.keys import Ed25519Key

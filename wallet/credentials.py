@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.vocab import Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
 from did_method.document import parse_date_time_stamp
 from did_method.syntax import parse_did
-from node.ledger.records import Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
 from wallet import strictjson
 from wallet.errors import WalletError
 from wallet.passport.rcd import check_integrity

@@ -9,7 +9,7 @@ the wallet file meanwhile (another ``eidln`` process, another ``Wallet`` object)
    the key in the wallet and marked as of unknown outcome (``eidln did show`` lists it);
 2. the ledger write, outside any transaction: the wallet's writer lock is never held across network I/O;
 3. one wallet transaction records the outcome: on success the DID entry **and** the cleared ``pending`` mark
-   together; if the ledger refused (``LedgerRuleError``: nothing was written), the unused key is removed and
+   together; if the ledger refused (``ContractRefusal``: nothing was written), the unused key is removed and
    the mark cleared together. On any other failure (transport error, timeout, interrupt) nobody knows whether
    the write landed, so the key stays, marked pending.
 
@@ -27,13 +27,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from contracts.errors import ContractRefusal
 from did_method.ident import KeyType, self_certifying_id
 from did_method.syntax import format_did, parse_did
-from node.errors import LedgerRuleError
-from node.ledger.client import Ledger
 from wallet.errors import WalletError
 from wallet.keys import Signer
 from wallet.keystore import Wallet
+from wallet.ledgerport import LedgerPort
 
 __all__ = ["DEFAULT_RELATIONSHIPS", "create_did", "rotate_key", "add_key", "revoke_key", "set_service",
            "remove_service", "deactivate", "signer_for", "wallet_dids"]
@@ -68,7 +68,7 @@ def _settle(w: Wallet, name: str) -> None:
 def _new_key(w: Wallet, key_type: KeyType) -> Iterator[tuple[str, Signer]]:
     """A fresh key, saved in the wallet with a ``pending`` mark before the body (the ledger write) runs.
 
-    If the ledger refused the write (``LedgerRuleError``: preflight refused, or the transaction reverted, so
+    If the ledger refused the write (``ContractRefusal``: preflight refused, or the transaction reverted, so
     nothing was written), the key and its mark are removed again. On any other failure the outcome is unknown
     and both stay. On success the caller records the outcome and calls :func:`_settle` in one transaction."""
     name = f"k{secrets.token_hex(6)}"
@@ -77,19 +77,19 @@ def _new_key(w: Wallet, key_type: KeyType) -> Iterator[tuple[str, Signer]]:
         w.metadata.setdefault("pending", []).append(name)
     try:
         yield name, signer
-    except LedgerRuleError:
+    except ContractRefusal:
         with w.transaction():
             w.remove_key(name)
             _settle(w, name)
         raise
 
 
-def create_did(w: Wallet, ledger: Ledger, *, key_type: KeyType = KeyType.ED25519,
+def create_did(w: Wallet, ledger: LedgerPort, *, key_type: KeyType = KeyType.ED25519,
                relationships: int = DEFAULT_RELATIONSHIPS) -> str:
     """Create a DID with a new key ``#key-1``; returns the DID string."""
     with _new_key(w, key_type) as (name, signer):
         ident = self_certifying_id(key_type, signer.public_key)
-        did = format_did(ledger.deployment.network, ident)
+        did = format_did(ledger.network, ident)
         ledger.transact(w.ledger_account(), "DIDRegistry", "create", ident, "key-1", int(key_type),
                         signer.public_key, relationships)
     with w.transaction():
@@ -98,7 +98,7 @@ def create_did(w: Wallet, ledger: Ledger, *, key_type: KeyType = KeyType.ED25519
     return did
 
 
-def rotate_key(w: Wallet, ledger: Ledger, did: str, *, old_fragment: str | None = None,
+def rotate_key(w: Wallet, ledger: LedgerPort, did: str, *, old_fragment: str | None = None,
                key_type: KeyType = KeyType.ED25519, relationships: int = DEFAULT_RELATIONSHIPS) -> str:
     """Add a new key and revoke ``old_fragment`` (default: the oldest active key) in one transaction."""
     entry = _entry(w, did)
@@ -117,7 +117,7 @@ def rotate_key(w: Wallet, ledger: Ledger, did: str, *, old_fragment: str | None 
     return fragment
 
 
-def add_key(w: Wallet, ledger: Ledger, did: str, *, key_type: KeyType = KeyType.ED25519,
+def add_key(w: Wallet, ledger: LedgerPort, did: str, *, key_type: KeyType = KeyType.ED25519,
             relationships: int = DEFAULT_RELATIONSHIPS) -> str:
     """Add a new key next to the active ones (no revocation): the first half of an overlapping rotation. From now on
     :func:`signer_for` signs with it (the newest active key); calls signed with the older keys stay valid until
@@ -137,7 +137,7 @@ def add_key(w: Wallet, ledger: Ledger, did: str, *, key_type: KeyType = KeyType.
     return fragment
 
 
-def revoke_key(w: Wallet, ledger: Ledger, did: str, fragment: str) -> None:
+def revoke_key(w: Wallet, ledger: LedgerPort, did: str, fragment: str) -> None:
     """Revoke one active key (the ledger refuses the last one: ``did.last_key``). Its signatures made from now on
     are invalid, and an OSP gives no A to a call signed with it, even one signed before (the call-time rule)."""
     entry = _entry(w, did)
@@ -149,18 +149,18 @@ def revoke_key(w: Wallet, ledger: Ledger, did: str, fragment: str) -> None:
         entry["active"] = [f for f in entry["active"] if f != fragment]
 
 
-def set_service(w: Wallet, ledger: Ledger, did: str, fragment: str, service_type: str, endpoint: str) -> None:
+def set_service(w: Wallet, ledger: LedgerPort, did: str, fragment: str, service_type: str, endpoint: str) -> None:
     _entry(w, did)
     ledger.transact(w.ledger_account(), "DIDRegistry", "set_service", parse_did(did).ident, fragment,
                     service_type, endpoint)
 
 
-def remove_service(w: Wallet, ledger: Ledger, did: str, fragment: str) -> None:
+def remove_service(w: Wallet, ledger: LedgerPort, did: str, fragment: str) -> None:
     _entry(w, did)
     ledger.transact(w.ledger_account(), "DIDRegistry", "remove_service", parse_did(did).ident, fragment)
 
 
-def deactivate(w: Wallet, ledger: Ledger, did: str) -> None:
+def deactivate(w: Wallet, ledger: LedgerPort, did: str) -> None:
     _entry(w, did)
     ledger.transact(w.ledger_account(), "DIDRegistry", "deactivate", parse_did(did).ident)
     with w.transaction():

@@ -6,9 +6,9 @@ translate codes once, at the edge, as they do for the node's errors.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from contracts.errors import CodedError
 
-__all__ = ["CodedError", "WalletError", "CODES"]
+__all__ = ["CodedError", "WalletError", "CODES"]  # CodedError: the project's one error root, re-exported
 
 CODES = frozenset({
     "wallet.wrong_passphrase",  # the key-check value does not match the derived key
@@ -27,27 +27,6 @@ CODES = frozenset({
     "wallet.bad_credential",  # a credential whose content does not fit its kind (missing / malformed fields)
     "wallet.unknown_kind",  # a credential that is not one of the ledger's kinds
 })
-
-
-class CodedError(Exception):
-    """Base of the wallet-side error trees (wallet, Data Integrity, PASSporT) and of ``node.shaken``: a
-    machine-readable ``code`` from the class's closed set :attr:`CODES`, and a sentence a person reads.
-    An unknown code is a programming error (``ValueError``)."""
-
-    CODES: ClassVar[frozenset[str]] = frozenset()
-
-    def __init__(self, message: str, *, code: str) -> None:
-        if code not in self.CODES:
-            raise ValueError(f"unknown {type(self).__name__} code {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
 
 class WalletError(CodedError):

@@ -11,17 +11,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from node.ledger.client import Ledger
-from node.ledger.records import credential_key
+from contracts.vocab import credential_key
 from wallet.credentials import anchor_of
 from wallet.dataintegrity import document_loader, sign
 from wallet.dids import signer_for
 from wallet.keystore import Wallet
+from wallet.ledgerport import LedgerPort
 
 __all__ = ["issue", "set_status"]
 
 
-def issue(w: Wallet, ledger: Ledger, issuer_did: str, unsigned: Mapping[str, Any], *,
+def issue(w: Wallet, ledger: LedgerPort, issuer_did: str, unsigned: Mapping[str, Any], *,
           created: datetime | None = None) -> dict[str, Any]:
     """Sign ``unsigned`` as ``issuer_did`` and anchor it; returns the signed credential.
 
@@ -29,8 +29,7 @@ def issue(w: Wallet, ledger: Ledger, issuer_did: str, unsigned: Mapping[str, Any
     the node checks against the DID's history)."""
     signer, vm = signer_for(w, issuer_did)
     if created is None:
-        head = ledger.backend.block(ledger.backend.head()).timestamp
-        created = datetime.fromtimestamp(head, UTC)
+        created = datetime.fromtimestamp(ledger.head_time(), UTC)
     signed = sign(unsigned, signer, verification_method=vm, created=created, loader=document_loader)
     ledger.anchor(w.ledger_account(), [anchor_of(signed).to_abi()])
     with w.transaction():
@@ -38,7 +37,7 @@ def issue(w: Wallet, ledger: Ledger, issuer_did: str, unsigned: Mapping[str, Any
     return signed
 
 
-def set_status(w: Wallet, ledger: Ledger, credential_id: str, action: str) -> None:
+def set_status(w: Wallet, ledger: LedgerPort, credential_id: str, action: str) -> None:
     """``action`` is revoke, suspend or reinstate (the contract checks the issuer's control)."""
     if action not in ("revoke", "suspend", "reinstate"):
         raise ValueError(f"unknown status action {action!r}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from contracts.vocab import credential_key
 from did_method.errors import DidError
 from did_method.syntax import format_did, parse_did
 from node.api.status import status_list_credential
-from node.ledger.records import credential_key
 from node.statuslist import status_list_entry
 from node.sync.indexview import IndexView
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.vocab import Status
 from node import statuslist
-from node.ledger.records import Status
 from node.statuslist import status_indexes
 from wallet.credentials import VC_CONTEXT
 from wallet.dataintegrity import document_loader, sign

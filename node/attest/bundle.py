@@ -76,12 +76,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from contracts.vocab import credential_key
 from did_method.document import parse_date_time_stamp
 from did_method.ident import KeyType
 from did_method.multikey import to_jwk
 from did_method.resolver import Resolver
 from node.errors import NodeError
-from node.ledger.records import credential_key
 from node.shaken.sign import ShakenSigner
 from wallet import strictjson
 from wallet.errors import CodedError

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from contracts.vocab import Flags, Kind
 from did_method.document import parse_date_time_stamp
 from did_method.errors import DidError
 from did_method.ident import KeyType
@@ -32,7 +33,6 @@ from node.attest.bundle import (
     candidates,
     issuer_time,
 )
-from node.ledger.records import Flags, Kind
 from node.shaken.errors import ShakenError
 from node.shaken.pki import verify_chain
 from wallet import keys, strictjson

@@ -30,11 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from contracts.vocab import Flags, Kind, Role
+from contracts.vocab import credential_key as _credential_key
 from did_method.document import RELATIONSHIPS
 from did_method.syntax import format_did
-from node.ledger.records import Flags, Kind
-from node.ledger.records import credential_key as _credential_key
-from node.ledger.roles import Role
 from node.tnindex import TNCredential
 from wallet import keys
 from wallet.passport import EnterpriseCall

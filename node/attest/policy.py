@@ -38,10 +38,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from contracts.vocab import TNRange, canonical_ranges
 from did_method.errors import DidError
 from did_method.syntax import parse_did
 from node.errors import NodeError
-from node.ledger.records import TNRange, canonical_ranges
 from wallet import strictjson
 
 __all__ = ["Policy", "TrunkPolicy", "PolicyError", "MECHANISMS", "load_policy", "parse_policy", "read_policy_text"]

@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from contracts.vocab import Kind, Status
 from did_method.document import DidState
 from did_method.resolver import Resolver
 from did_method.syntax import format_did
-from node.ledger.records import Kind, Status
 from node.sync.didhistory import IndexHistory
 from node.sync.indexview import IndexView
 from node.sync.verify import MAX_CREDENTIAL
@@ -76,7 +76,7 @@ class LedgerState:
     confirmed_at: float | None = None  # when the follower last confirmed the copy current; None: never
 
     def roles(self, account: str) -> int:
-        """The member roles (``node.ledger.roles.Role`` bits) of a ledger account; 0 if not a member."""
+        """The member roles (``contracts.vocab.Role`` bits) of a ledger account; 0 if not a member."""
         return self.members.get(account.lower(), 0)
 
     def vetting(self, ident: bytes, now: int, *, agencies: frozenset[bytes] = frozenset(),

@@ -15,11 +15,11 @@ import time
 from datetime import date
 from typing import Any
 
+from contracts.vocab import Kind, Status, TNRange, credential_key
 from did_method.syntax import format_did, parse_did
 from node.cli.identity import _open_wallet, _synced
 from node.cli.ledger import Out, _e164, bounded, range_count
 from node.errors import NodeError
-from node.ledger.records import Kind, Status, TNRange, credential_key
 from node.runtime import open_runtime
 from node.settings import Settings
 from wallet import credentials as vc

@@ -13,11 +13,11 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
+from contracts.vocab import format_roles, parse_roles
 from node.errors import NodeError
 from node.keystore import Keystore
 from node.ledger.client import Action, deploy_network
 from node.ledger.deployment import Deployment
-from node.ledger.roles import format_roles, parse_roles
 from node.runtime import Runtime, open_backend, open_runtime
 from node.settings import Settings
 from node.sync.follower import Follower, SyncStatus, SyncStep

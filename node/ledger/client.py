@@ -14,11 +14,11 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from contracts.vocab import Role
 from node.chain.base import Call, ChainBackend, Receipt
 from node.errors import ChainRevert, LedgerRuleError, TransactionFailed
 from node.ledger.codec import Event, codec
 from node.ledger.deployment import Deployment
-from node.ledger.roles import Role
 
 __all__ = ["Action", "Ledger", "ProposalResult", "deploy_network", "GAS"]
 
@@ -98,6 +98,14 @@ class Ledger:
         self.deployment = deployment
         self._addr = deployment.addresses()
         self._names = {a.lower(): n for n, a in self._addr.items()}
+
+    @property
+    def network(self) -> str:
+        return self.deployment.network
+
+    def head_time(self) -> int:
+        """The timestamp of the chain's newest block."""
+        return self.backend.block(self.backend.head()).timestamp
 
     def address(self, contract: str) -> str:
         return self._addr[contract]

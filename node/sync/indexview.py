@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contracts.vocab import Kind, Status
 from did_method.syntax import format_did
-from node.ledger.records import Kind, Status
 from node.statuslist import status_indexes
 from node.tnindex import TNIndex, build_from_db
 

@@ -6,9 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from contracts.vocab import Flags, Kind, Role, Status, TNRange
 from node.ledger.client import Action
-from node.ledger.records import Flags, Kind, Status, TNRange
-from node.ledger.roles import Role
 from tests.netkit import Did, Net, refused
 
 BOTH = Flags.MAY_ORIGINATE | Flags.MAY_DELEGATE

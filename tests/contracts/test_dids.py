@@ -5,8 +5,8 @@ from __future__ import annotations
 from eth_account import Account
 from nacl.signing import SigningKey
 
+from contracts.vocab import Role
 from did_method import KeyType, self_certifying_id
-from node.ledger.roles import Role
 from tests.netkit import Net, refused
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
+from contracts.vocab import Role
 from node.ledger.client import Action
-from node.ledger.roles import Role
 from tests.netkit import Net, refused
 
 

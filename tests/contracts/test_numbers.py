@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from contracts.vocab import Role
 from node.ledger.client import Action
-from node.ledger.roles import Role
 from tests.netkit import Net, refused
 
 ZERO = "0x0000000000000000000000000000000000000000"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.vocab import Role
 from node.chain.embedded import EmbeddedChain
 from node.errors import LedgerRuleError
 from node.ledger.client import Action
-from node.ledger.roles import Role
 from node.sync.follower import Follower
 from node.sync.store import Store
 from tests.netkit import Net

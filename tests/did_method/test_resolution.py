@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from nacl.signing import SigningKey
 
+from contracts.vocab import Role
 from did_method import KeyType, self_certifying_id
 from did_method.document import xml_datetime
 from did_method.errors import Deactivated, NotFound
@@ -15,7 +16,6 @@ from did_method.multikey import encode_public_key
 from did_method.resolver import Resolver
 from did_method.syntax import format_did
 from node.chain.embedded import EmbeddedChain
-from node.ledger.roles import Role
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store

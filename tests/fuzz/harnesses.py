@@ -40,7 +40,7 @@ INSTRUMENTED_FUNCTIONS = ("email.utils:parsedate_to_datetime", "email._parseaddr
 NOT_INSTRUMENTED = ("node.attest.engine", "node.attest.audit", "node.attest.ledger", "node.attest.snapshot",
                     "node.attest.replay", "node.attest.reasons", "node.shaken.verify", "node.shaken.x5u",
                     "node.shaken.pki", "node.shaken.sign", "node.sync", "node.sync.didhistory",
-                    "node.sync.indexview", "node.statuslist", "node.tnindex", "node.tnsegments", "node.ledger.roles",
+                    "node.sync.indexview", "node.statuslist", "node.tnindex", "node.tnsegments", "contracts.vocab",
                     "did_method.document", "did_method.resolver", "did_method.multikey", "wallet.keystore",
                     "wallet.keys")
 # Third-party packages the parser modules pull in, imported before instrumentation starts: atheris's import hook

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.vocab import Flags, Kind, Status, TNRange
 from node.chain.embedded import EmbeddedChain
 from node.errors import StoreError
-from node.ledger.records import Flags, Kind, Status, TNRange
 from node.sync.follower import Follower
 from node.sync.store import Store
 from node.tnindex import (

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from node.ledger.records import Flags, Kind, Status
+from contracts.vocab import Flags, Kind, Status
 from node.tnindex import ROOT_PARENT, TNIndex
 
 BASE = 12025550000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.vocab import Flags, Kind, TNRange, credential_key
 from did_method.syntax import format_did
-from node.ledger.records import Flags, Kind, TNRange, credential_key
 from wallet.credentials import (
     CredentialError,
     anchor_of,

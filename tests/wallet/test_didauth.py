@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from contracts.vocab import Role
 from did_method import KeyType
 from did_method.document import VerificationKey, xml_datetime
 from did_method.resolver import Resolver
 from node.chain.embedded import EmbeddedChain
-from node.ledger.roles import Role
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store

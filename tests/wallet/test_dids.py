@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from contracts.vocab import Role
 from did_method import KeyType
 from did_method.resolver import Resolver
 from node.chain.embedded import EmbeddedChain
 from node.errors import LedgerRuleError
 from node.ledger.client import Ledger
-from node.ledger.roles import Role
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store

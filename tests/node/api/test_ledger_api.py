@@ -11,13 +11,12 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from contracts.vocab import Flags, Kind, Role, TNRange
 from did_method.resolver import Resolver
 from node.api import create_app
 from node.api.ledger import IndexView
 from node.chain.embedded import EmbeddedChain
 from node.ledger.client import Action
-from node.ledger.records import Flags, Kind, TNRange
-from node.ledger.roles import Role
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store

@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
 
+from contracts.vocab import Role
 from did_method import KeyType, self_certifying_id
 from did_method.resolver import Resolver
 from did_method.syntax import format_did
 from node.api import create_app
 from node.chain.embedded import EmbeddedChain
-from node.ledger.roles import Role
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store

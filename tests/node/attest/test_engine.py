@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.vocab import Role
 from did_method import KeyType, self_certifying_id
 from did_method.syntax import format_did
 from node.attest import CallRequest, Decision, parse_policy
 from node.ledger.client import Action
-from node.ledger.roles import Role
 from wallet.keys import Ed25519Key, P256Key
 from wallet.passport import (
     b64url_decode,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.vocab import Anchor, Flags, Kind, Role, TNRange
 from node.attest import (
     AttestationEngine,
     CallRequest,
@@ -24,8 +25,6 @@ from node.attest import (
 )
 from node.chain.embedded import EmbeddedChain
 from node.ledger.client import Action
-from node.ledger.records import Anchor, Flags, Kind, TNRange
-from node.ledger.roles import Role
 from node.shaken.sign import ShakenSigner
 from node.sync.follower import Follower
 from node.sync.store import Store

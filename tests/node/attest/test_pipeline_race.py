@@ -13,11 +13,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from contracts.vocab import Flags, Kind, Role, Status, TNRange
 from node.attest import AttestationEngine, CallRequest, LedgerMechanism, LedgerSnapshot, parse_policy
 from node.chain.embedded import EmbeddedChain
 from node.ledger.client import Action
-from node.ledger.records import Flags, Kind, Status, TNRange
-from node.ledger.roles import Role
 from node.shaken.sign import ShakenSigner
 from node.sync.follower import Follower
 from node.sync.store import Store

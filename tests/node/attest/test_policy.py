@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.vocab import TNRange
 from node.attest import PolicyError, load_policy, parse_policy
-from node.ledger.records import TNRange
 
 DID = "did:eidln:local:4pNoqb2Nk7wDyPefj7Yv3g"
 

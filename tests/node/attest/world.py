@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contracts.vocab import Anchor, Flags, Kind, Role, TNRange
 from did_method import KeyType, self_certifying_id
 from node.attest import AttestationEngine, AuditLog, LedgerMechanism, LedgerSnapshot, parse_policy
 from node.chain.embedded import EmbeddedChain
 from node.ledger.client import Action
-from node.ledger.records import Anchor, Flags, Kind, TNRange
-from node.ledger.roles import Role
 from node.shaken.sign import ShakenSigner
 from node.sync.follower import Follower
 from node.sync.store import Store

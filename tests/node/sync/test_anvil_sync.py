@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.vocab import Role
 from node.chain.anvil import AnvilProcess
 from node.chain.jsonrpc import JsonRpcChain
-from node.ledger.roles import Role
 from node.sync.follower import Follower
 from node.sync.store import Store
 from tests.netkit import Net, populate

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from contracts.vocab import Status
 from node.chain.embedded import EmbeddedChain
 from node.errors import ChainIdMismatch, NotInSync, StoreError
 from node.ledger.deployment import Deployment
-from node.ledger.records import Status
 from node.sync.follower import Follower
 from node.sync.store import Store
 from tests.netkit import Net, populate
@@ -129,9 +129,8 @@ def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path, paral
     import json as _json
     from dataclasses import replace
 
+    from contracts.vocab import Flags, Kind, Role, TNRange
     from node.ledger.client import Action
-    from node.ledger.records import Flags, Kind, TNRange
-    from node.ledger.roles import Role
     from wallet.credentials import anchor_of, credential_bytes
 
     net = Net.create(EmbeddedChain(None), governors=1, threshold=1)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from contracts.vocab import Role
 from node.chain.anvil import AnvilProcess
 from node.chain.jsonrpc import JsonRpcChain
 from node.errors import ChainRefused
 from node.ledger.client import Ledger, deploy_network
-from node.ledger.roles import Role
 from node.sync.follower import Follower
 from node.sync.service import SyncService
 from node.sync.store import Store

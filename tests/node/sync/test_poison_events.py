@@ -9,10 +9,10 @@ import eth_abi
 from eth_utils import function_abi_to_4byte_selector
 
 from contracts import artifact
+from contracts.vocab import Role
 from did_method.resolver import Resolver
 from node.chain.base import Call
 from node.chain.embedded import EmbeddedChain
-from node.ledger.roles import Role
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store

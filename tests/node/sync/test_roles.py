@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.vocab import Flags, Kind, Role, TNRange
 from node.chain.embedded import EmbeddedChain
 from node.ledger.client import Action
-from node.ledger.records import Flags, Kind, TNRange
-from node.ledger.roles import Role
 from node.sync.follower import Follower
 from node.sync.store import SCHEMA_VERSION, Store
 from node.tnindex import build_from_store

@@ -1,4 +1,10 @@
-"""Typed values of the credential registry and number authority (kinds, flags, status, TN ranges, anchors)."""
+"""The ledger's vocabulary on the Python side: the values the contracts encode (credential kinds, flags and status,
+member roles), TN ranges with RFC 8226 TNAuthList semantics, the anchor record and the credential registry key.
+
+The numbers here are fixed by the Vyper sources in ``src/`` (``CredentialRegistry.vy``, ``Members.vy``); both the
+wallet (which builds and anchors credentials) and the node (which follows the chain) import them from here, so
+neither imports the other for them.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,16 @@ from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from node.errors import NodeError
+from contracts.errors import CodedError
 
-__all__ = ["Kind", "Flags", "Status", "TNRange", "Anchor", "canonical_ranges", "credential_key"]
+__all__ = ["Kind", "Flags", "Status", "Role", "TNRange", "Anchor", "VocabError", "canonical_ranges", "credential_key",
+           "parse_roles", "format_roles"]
+
+
+class VocabError(CodedError, ValueError):
+    """A value outside the ledger's vocabulary (codes are the contracts' own)."""
+
+    CODES = frozenset({"numbers.bad_count", "members.bad_roles"})
 
 
 class Kind(IntEnum):
@@ -55,7 +68,7 @@ def canonical_ranges(ranges: Iterable[TNRange]) -> tuple[TNRange, ...]:
     out: list[TNRange] = []
     for r in sorted(ranges):
         if r.count < 1:
-            raise NodeError(f"a number range needs a count of at least 1 (got {r.count})", code="numbers.bad_count")
+            raise VocabError(f"a number range needs a count of at least 1 (got {r.count})", code="numbers.bad_count")
         if out and r.start <= out[-1].end:
             last = out[-1]
             out[-1] = TNRange(last.start, max(last.end, r.end) - last.start)
@@ -89,3 +102,32 @@ class Anchor:
                 "parent": self.parent, "flags": int(self.flags), "valid_from": self.valid_from,
                 "valid_until": self.valid_until, "tns": [r.to_abi() for r in self.tns],
                 "credential": self.credential}
+
+
+class Role(IntFlag):
+    GOVERNOR = 1
+    TNSP = 2
+    RESP_ORG = 4
+    TN_RESELLER = 8
+    VETTER = 16
+    OSP = 32
+
+
+def parse_roles(text: str) -> Role:
+    """``"TNSP,OSP"`` (case-insensitive, ``-`` or ``_``) -> ``Role.TNSP | Role.OSP``."""
+    roles = Role(0)
+    for part in text.split(","):
+        name = part.strip().upper().replace("-", "_")
+        if not name:
+            continue
+        if name not in Role.__members__:
+            raise VocabError(f"unknown role {part.strip()!r}; roles are {', '.join(Role.__members__)}",
+                            code="members.bad_roles")
+        roles |= Role[name]
+    if not roles:
+        raise VocabError("no role given", code="members.bad_roles")
+    return roles
+
+
+def format_roles(value: int) -> str:
+    return ",".join(r.name for r in Role if value & r and r.name) or "-"
