@@ -63,6 +63,7 @@ class OspWorld:
     grants: int = 4
     max_staleness: int = 5
     sync_interval: float = 0.2
+    block_time: float | None = None  # anvil mines every block_time seconds; None: a block per transaction
     header_timeout: float = 2.0
     body_timeout: float = 2.0
     env: dict[str, str] = field(default_factory=dict)
@@ -93,7 +94,7 @@ class OspWorld:
 
     def setup(self) -> OspWorld:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.anvil = AnvilProcess(state_path=self.root / "anvil-state.json").start()
+        self.anvil = AnvilProcess(state_path=self.root / "anvil-state.json", block_time=self.block_time).start()
         home = self.root / "home"
         self.env = {"EIDLN_HOME": str(home), "EIDLN_CHAIN": self.anvil.url, "EIDLN_PASSPHRASE": PASSPHRASE,
                     "EIDLN_SYNC_INTERVAL": str(self.sync_interval)}

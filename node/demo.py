@@ -41,6 +41,7 @@ from node.shaken.verify import StiVerifier
 from node.shaken.x5u import CertFetcher
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
+from node.sync.pipeline import Pipeline
 from node.sync.store import Store
 from wallet import didauth
 from wallet.credentials import enterprise_identity, tn_delegation, tn_right_to_use
@@ -159,7 +160,8 @@ def build_story(home: Path, out: Out = lambda _line: None, *, audit: bool = True
     follower = Follower(chain, Store(home / "index.sqlite"), dep)
     follower.sync()
     snapshot = LedgerSnapshot(home / "index.sqlite", network=dep.network, chain_id=dep.chain_id)
-    snapshot.refresh(confirmed_at=clock())  # the follower has just caught up with the (in-process) chain
+    Pipeline(snapshot.view, listeners=(snapshot.applied,)).attach(follower)  # from now on, steps are pushed
+    snapshot.confirm(clock())  # the follower has just caught up with the (in-process) chain
     pki = generate_test_pki(spc="5678", out_dir=home / "pki", now=datetime.fromtimestamp(clock(), UTC))
     server = pki_server(home / "pki", port=0)
     threading.Thread(target=server.serve_forever, daemon=True, name="demo-x5u").start()
@@ -227,8 +229,8 @@ def _run(out: Out, home: Path, *, keep: bool) -> list[DemoRow]:
         call("the first PASSporT replayed", first)
         call("a number Acme did not delegate", signed_call("12025550150"), "12025550150")
         set_status(story.wallets["acme"], story.ledger, story.delegation["id"], "revoke")
-        story.follower.sync()
-        story.snapshot.refresh(confirmed_at=clock())
+        story.follower.sync()  # the pipeline publishes the revocation to the snapshot
+        story.snapshot.confirm(clock())
         out("5. calls: the call center's dialer signs; the OSP attests; the terminating side verifies."
             " Then Acme revokes the delegation, and the OSP's node syncs")
         call("after Acme revoked the delegation", signed_call())

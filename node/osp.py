@@ -9,8 +9,8 @@ attestation engine with its ledger snapshot and audit log, and the metrics.
   ``EIDLN_CRLS`` adds CRLs; ``EIDLN_X5U_INSECURE=1`` lets the x5u fetcher use http and private addresses (labs only).
 * ``EIDLN_POLICY`` (plus the STI signer) enables ``POST /v1/attest`` and the ``/v1/audit`` queries.
 
-The ledger snapshot is refreshed by the node's sync service after every cycle that reached the chain's head
-(:mod:`node.server` wires it); the call path itself never waits for it.
+The ledger snapshot is kept current by the node's pipeline (:mod:`node.sync.pipeline`, wired by :mod:`node.server`):
+every step the follower commits is pushed to it; the call path itself never waits for it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 One place wires the parts (the CLI and the tests call :func:`build_node`):
 
-* the **sync service** (:class:`~node.sync.service.SyncService`): follows the chain into the node's index for as long
-  as the node runs, retries an unreachable chain with backoff, refuses a replaced or rewound one, and after every
-  cycle that reached the head refreshes the OSP's ledger snapshot with the time it confirmed it current;
+* the **pipeline** (:mod:`node.sync.pipeline`): the sync service (:class:`~node.sync.service.SyncService`) wakes when
+  the chain's head moves, the follower applies the new blocks to the index in one transaction and publishes the
+  changes it made to the one :class:`~node.sync.indexview.IndexView` (a new TN index version) and to the OSP's ledger
+  snapshot (a new state); the service retries an unreachable chain with backoff, refuses a replaced or rewound one,
+  and after every cycle that reached the head marks the snapshot confirmed current;
 * **one** :class:`~node.sync.indexview.IndexView` (the index read-only plus the TN index versions) shared by the
   REST ledger views and the OSP's ledger snapshot;
 * the OSP services the settings enable (:func:`node.osp.build_services`);
@@ -37,6 +39,7 @@ from node.settings import Settings
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.indexview import IndexView
+from node.sync.pipeline import Pipeline
 from node.sync.service import SyncService
 from node.sync.store import Store
 from wallet.keystore import Wallet
@@ -52,6 +55,7 @@ class NodeServer:
     store: Store  # the follower's (the only writer of the index)
     view: IndexView
     services: OspServices
+    pipeline: Pipeline
     sync: SyncService
     app: Any
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -82,8 +86,8 @@ class NodeServer:
         s = self.settings
         if self._backend is None:
             self._backend = self._stack.enter_context(open_backend(s))
-        return Follower(self._backend, self.store, self.deployment, confirmations=s.confirmations,
-                        batch_blocks=s.sync_batch, max_reorg_depth=s.max_reorg_depth)
+        return self.pipeline.attach(Follower(self._backend, self.store, self.deployment, confirmations=s.confirmations,
+                                             batch_blocks=s.sync_batch, max_reorg_depth=s.max_reorg_depth))
 
     def close(self) -> None:
         self.sync.stop()
@@ -111,14 +115,12 @@ def build_node(s: Settings, *, wallet: Callable[[], Wallet], clock: Callable[[],
     snapshot = services.snapshot
     resolver = Resolver(IndexHistory(s.index_file), network=deployment.network, chain_id=deployment.chain_id)
     holder: list[NodeServer] = []
-
-    def confirmed(at: float) -> None:
-        if snapshot is not None:
-            snapshot.refresh(confirmed_at=at)
-
-    sync = SyncService(lambda: holder[0]._connect(), interval=s.sync_interval, clock=clock, on_confirmed=confirmed)
+    pipeline = Pipeline(view, listeners=(snapshot.applied,) if snapshot is not None else (),
+                        on_confirmed=(snapshot.confirm,) if snapshot is not None else ())
+    sync = SyncService(lambda: holder[0]._connect(), interval=s.sync_interval, head_poll=s.head_poll, clock=clock,
+                       on_confirmed=pipeline.confirmed)
     app = create_app(resolver, view, signer=services.signer, verifier=services.verifier, metrics=services.metrics,
                      engine=services.engine, audit=services.audit, sync=sync, ready_max_age=s.ready_max_age,
                      sti_chain=services.sti_chain)
-    holder.append(NodeServer(s, deployment, store, view, services, sync, app))
+    holder.append(NodeServer(s, deployment, store, view, services, pipeline, sync, app))
     return holder[0]

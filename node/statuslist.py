@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from contracts.vocab import Status
 from node.errors import NodeError
+from node.sync.indexdb import IndexReader
 
 __all__ = [
     "status_indexes",
@@ -190,11 +191,9 @@ def status_list_entry(*, list_url: str, index: int, purpose: str, id: str | None
     return entry
 
 
-def status_indexes(db: sqlite3.Connection) -> list[tuple[bytes, int]]:
+def status_indexes(index: IndexReader | sqlite3.Connection) -> list[tuple[bytes, int]]:
     """(credential registry key, status) for every anchored credential, in statusListIndex order. A rejected
     credential has status REVOKED in this view (it must never verify off the ledger)."""
-    status = {bytes(i): s for i, s in db.execute("SELECT id, status FROM credentials")}
-    order = db.execute("SELECT json_extract(args, '$.id') FROM events WHERE contract = 'CredentialRegistry' "
-                       "AND name = 'CredentialAnchored' ORDER BY block, log_index").fetchall()
-    keys = [bytes.fromhex(h[2:]) for (h,) in order]
-    return [(k, int(status.get(k, Status.REVOKED))) for k in keys]
+    reader = index if isinstance(index, IndexReader) else IndexReader(index)
+    status = reader.statuses()
+    return [(k, int(status.get(k, Status.REVOKED))) for k in reader.anchored_in_order()]

@@ -47,25 +47,26 @@ import gc
 import json
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from contracts.vocab import Flags, Kind, Status, TNRange
+from contracts.vocab import MAX_CHAIN_DEPTH, Flags, Kind, Status, TNRange
 from node.errors import StoreError
+from node.sync.changes import BLOCK, Anchored, Change, Holding, StatusSet
+from node.sync.indexdb import IndexReader
 from node.tnsegments import Segments
-from wallet.credentials import role_of_anchored
 
 if TYPE_CHECKING:
     from node.sync.store import Store
 
-__all__ = ["TNIndex", "TNCredential", "Chain", "build_from_store", "ROOT_PARENT", "MAX_DEPTH", "BLOCK",
+__all__ = ["TNIndex", "TNCredential", "Chain", "build_from_store", "build_from_db", "build_from_reader", "ROOT_PARENT",
+           "MAX_DEPTH", "BLOCK",
            "NOT_IN_RANGE", "REVOKED", "SUSPENDED", "EXPIRED", "NOT_YET_VALID", "PARENT_NOT_LIVE", "PORTED",
            "UNKNOWN", "WHY_NOT_CODES"]
 
 ROOT_PARENT = bytes(32)
-MAX_DEPTH = 8  # CredentialRegistry.MAX_DEPTH: a chain has at most MAX_DEPTH + 1 links
-BLOCK = 1000  # NumberAuthority.BLOCK: numbers per thousand-block
+MAX_DEPTH = MAX_CHAIN_DEPTH  # CredentialRegistry.MAX_DEPTH: a chain has at most MAX_DEPTH + 1 links
 
 NOT_IN_RANGE = "tn.not_in_range"
 REVOKED = "tn.revoked"
@@ -290,34 +291,26 @@ class TNIndex:
         """One number held on its own (toll-free, or ported), overriding its block."""
         self._writable("n", self._numbers, tn % _SHARDS)[tn] = (self._holder(holder), since)
 
-    def apply_event(self, ev: Mapping[str, Any]) -> None:
-        """Apply one accepted contract event, as :func:`node.sync.apply.apply_event` gets it; others are ignored."""
-        key, a = (ev["contract"], ev["name"]), ev["args"]
-        if key == ("NumberAuthority", "BlocksAssigned"):
-            for i in range(a["count"] // BLOCK):
-                self.set_holder_block(a["start"] // BLOCK + i, a["holder"], a["epoch"])
-        elif key == ("NumberAuthority", "NumbersAssigned"):
-            for tn in range(a["start"], a["start"] + a["count"]):
-                self.set_holder_number(tn, a["holder"], a["epoch"])
-        elif key == ("NumberAuthority", "NumbersPorted"):
-            start, count = a["start"], a["count"]
-            numbers = range(start, start + count)
-            whole = start % BLOCK == 0 and count % BLOCK == 0
-            if whole and not any(tn in self._numbers[tn % _SHARDS] for tn in numbers):
-                for i in range(count // BLOCK):  # the contract moved whole blocks
-                    self.set_holder_block(start // BLOCK + i, a["to_holder"], a["epoch"])
+    def apply(self, change: Change) -> None:
+        """Apply one change the sync made (:mod:`node.sync.changes`, computed once by
+        :func:`node.sync.apply.apply_event` for the tables and for this index); changes that are not about TN
+        credentials or holdings are ignored."""
+        if isinstance(change, Holding):
+            if change.blocks:
+                for b in change.block_numbers():
+                    self.set_holder_block(b, change.holder, change.since)
             else:
-                for tn in numbers:
-                    self.set_holder_number(tn, a["to_holder"], a["epoch"])
-        elif key == ("CredentialRegistry", "CredentialAnchored") and a["kind"] in _KINDS:
-            self.add_credential(
-                _unhex(a["id"]), kind=a["kind"], issuer=_unhex(a["issuer"]), subject=_unhex(a["subject"]),
-                parent=_unhex(a["parent"]), flags=a["flags"], depth=a["depth"], valid_from=a["valid_from"],
-                valid_until=a["valid_until"], root_holder=a["root_holder"], root_since=a["root_since"],
-                ranges=[(r["start"], r["count"]) for r in a["tns"]],
-                role=role_of_anchored(_unhex(a["credential"]), a["kind"]) if "credential" in a else "")
-        elif key == ("CredentialRegistry", "StatusChanged") and _unhex(a["id"]) in self:
-            self.set_status(_unhex(a["id"]), a["new_status"])
+                for tn in change.numbers():
+                    self.set_holder_number(tn, change.holder, change.since)
+        elif isinstance(change, Anchored):
+            if change.kind in _KINDS:
+                self.add_credential(change.id, kind=change.kind, issuer=change.issuer, subject=change.subject,
+                                    parent=change.parent, flags=change.flags, depth=change.depth,
+                                    valid_from=change.valid_from, valid_until=change.valid_until,
+                                    root_holder=change.root_holder, root_since=change.root_since, ranges=change.tns,
+                                    role=change.role)
+        elif isinstance(change, StatusSet) and change.id in self:
+            self.set_status(change.id, change.status)
 
     def _holder(self, holder: str) -> str:
         h = holder.lower()
@@ -420,10 +413,6 @@ class TNIndex:
         return None  # deeper than the registry allows: not trusted
 
 
-def _unhex(v: str) -> bytes:
-    return bytes.fromhex(v[2:] if v.startswith("0x") else v)
-
-
 def build_from_store(store: Store) -> TNIndex:
     """Load every TN credential and holding from the sync store's tables (``credentials``, ``number_blocks``,
     ``numbers``) into a new index. Rows come in insertion (= chain) order, so parents precede children."""
@@ -432,13 +421,15 @@ def build_from_store(store: Store) -> TNIndex:
 
 def build_from_db(db: sqlite3.Connection) -> TNIndex:
     """:func:`build_from_store` on any connection to an index file (e.g. a read-only one)."""
+    return build_from_reader(IndexReader(db))
+
+
+def build_from_reader(reader: IndexReader) -> TNIndex:
+    """Load every TN credential and holding the index tables hold into a new index (one sweep)."""
     index = TNIndex()
-    cur = db.execute("SELECT id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, root_holder, "
-                     "root_since, status, tns, role FROM credentials WHERE kind IN (?, ?) ORDER BY rowid",
-                     (int(Kind.TN_RIGHT_TO_USE), int(Kind.TN_DELEGATION)))
     records = (index._record(bytes(cid), kind, bytes(iss), bytes(sub), bytes(parent), flags, depth, vf, vu, holder,
                              since, json.loads(tns), status, role)  # tns: [[start, count], ...]
-               for cid, kind, iss, sub, parent, flags, depth, vf, vu, holder, since, status, tns, role in cur)
-    index._load(records, db.execute("SELECT block, holder, since FROM number_blocks"),
-                db.execute("SELECT tn, holder, since FROM numbers"))
+               for cid, kind, iss, sub, parent, flags, depth, vf, vu, holder, since, status, tns, role
+               in reader.tn_records())
+    index._load(records, reader.number_blocks(), reader.single_numbers())
     return index

@@ -71,21 +71,24 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from contracts.vocab import credential_key
-from did_method.document import parse_date_time_stamp
 from did_method.ident import KeyType
 from did_method.multikey import to_jwk
 from did_method.resolver import Resolver
+from did_method.timefmt import parse_date_time_stamp
 from node.errors import NodeError
 from node.shaken.sign import ShakenSigner
 from wallet import strictjson
 from wallet.errors import CodedError
 from wallet.passport import b64url_encode, canonical_json, parse_call
+
+if TYPE_CHECKING:
+    from node.sync.indexview import IndexView
 
 __all__ = ["FORMAT", "MAX_BUNDLE", "Anchored", "BundleVerification", "Check", "IndexReaders", "build_bundle",
            "bundle_bytes", "candidates", "issuer_time"]
@@ -137,15 +140,15 @@ class BundleVerification:
 
 class IndexReaders:
     """:func:`build_bundle`'s readers over the node's own index: credentials by registry key, DID documents as of a
-    time (``rows`` is :meth:`node.sync.indexview.IndexView.rows`)."""
+    time (``view`` is the node's :class:`node.sync.indexview.IndexView`)."""
 
-    def __init__(self, rows: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]], resolver: Resolver) -> None:
-        self.rows = rows
+    def __init__(self, view: IndexView, resolver: Resolver) -> None:
+        self.view = view
         self.resolver = resolver
 
     def credential(self, key: bytes) -> Anchored | None:
-        found = self.rows("SELECT credential, anchored_block, anchored_at FROM credentials WHERE id = ?", (key,))
-        return Anchored(bytes(found[0][0]), int(found[0][1]), int(found[0][2])) if found else None
+        found = self.view.read(lambda r: r.anchoring(key))
+        return Anchored(bytes(found[0]), int(found[1]), int(found[2])) if found else None
 
     def resolve_at(self, did: str, at: int) -> dict[str, Any] | None:
         res = self.resolver.resolve(did, version_time=at)

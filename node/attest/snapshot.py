@@ -1,21 +1,24 @@
 """The OSP node's in-memory view of its ledger copy, the only thing the call path reads.
 
-:meth:`LedgerSnapshot.refresh` runs off the call path (after each sync batch): it brings the TN index up to date
-(a new copy-on-write version, via :class:`node.sync.indexview.IndexView`), forgets the cached DID states of DIDs
-that changed, reloads the vetted enterprise identities and member roles, and publishes all of it as one immutable
-:class:`LedgerState` (one reference assignment). A call reads :attr:`LedgerSnapshot.state` once and decides on that
-version from start to end: it never sees half of an update, and its decision names the exact ledger position it
-used. The DID state of a signer is replayed from the index once and cached until that DID changes. No network, ever.
+:meth:`LedgerSnapshot.applied` runs off the call path, in the follower's thread, for every committed sync step (the
+node's pipeline, :mod:`node.sync.pipeline`, calls it after the :class:`node.sync.indexview.IndexView` took the same
+step): it takes the new copy-on-write TN index version, reloads the vetted identities of the subjects whose identity
+credentials changed and the member roles if they changed, forgets the cached DID states of the DIDs that changed,
+and publishes all of it as one immutable :class:`LedgerState` (one reference assignment). A call reads
+:attr:`LedgerSnapshot.state` once and decides on that version from start to end: it never sees half of an update, and
+its decision names the exact ledger position it used. The DID state of a signer is replayed from the index once and
+cached until that DID changes. No network, ever. A snapshot nobody feeds (a tool reading another process's index)
+catches up from the index tables with :meth:`LedgerSnapshot.refresh`.
 
 **Freshness.** Only the follower knows whether the index is current: when a sync cycle has reached the chain's head
-it refreshes the snapshot with ``confirmed_at`` (the time it confirmed). :attr:`LedgerState.confirmed_at` is the
-newest such confirmation; ``None`` means never. The ledger mechanism refuses to prove anything from a copy not
-confirmed within the trunk policy's ``max_staleness`` (reason ``ledger.stale``), so an outage of the chain or of the
-follower turns into **B**, never into a stale **A**.
+it calls :meth:`LedgerSnapshot.confirm` with the time it confirmed. :attr:`LedgerState.confirmed_at` is the newest
+such confirmation; ``None`` means never. The ledger mechanism refuses to prove anything from a copy not confirmed
+within the trunk policy's ``max_staleness`` (reason ``ledger.stale``), so an outage of the chain or of the follower
+turns into **B**, never into a stale **A**.
 """
-
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -26,7 +29,9 @@ from contracts.vocab import Kind, Status
 from did_method.document import DidState
 from did_method.resolver import Resolver
 from did_method.syntax import format_did
+from node.sync.changes import Anchored, DidChanged, MembersChanged, StatusSet
 from node.sync.didhistory import IndexHistory
+from node.sync.follower import SyncStep
 from node.sync.indexview import IndexView
 from node.sync.verify import MAX_CREDENTIAL
 from node.tnindex import TNIndex
@@ -34,6 +39,8 @@ from wallet import strictjson
 from wallet.didauth import authentication_key_at, verify_credential_evidence
 
 __all__ = ["LedgerSnapshot", "LedgerState", "Vetting", "UNKNOWN_CACHE"]
+
+log = logging.getLogger("eidln.attest")
 
 UNKNOWN_CACHE = 10_000  # DIDs remembered as unknown (a bounded negative cache)
 
@@ -102,41 +109,104 @@ class LedgerSnapshot:
         self._own_view = view is None
         self._history = IndexHistory(index_path)
         self._resolver = Resolver(self._history, network=network, chain_id=chain_id)
-        self._auth_key_at = authentication_key_at(self._resolver)  # DID Auth evidence, checked once per refresh
+        self._auth_key_at = authentication_key_at(self._resolver)  # DID Auth evidence, checked at (re)load
         self.lock = threading.RLock()  # guards the DID caches and publishing; readers of ``state`` never take it
         self._dids: dict[bytes, DidState] = {}
         self._unknown: OrderedDict[bytes, None] = OrderedDict()
         self._generation = 0  # bumped whenever cached DID states are invalidated
+        self.fed = False  # the node's pipeline publishes each sync step here (see :meth:`applied`)
         self.state = LedgerState(TNIndex(), {}, {}, None)
         self.refresh()
+
+    def applied(self, step: SyncStep) -> None:
+        """Publish the changes of one committed sync step as a new :class:`LedgerState` (the node's pipeline calls
+        this in the follower's thread, after the :class:`IndexView` took the same step): the TN index version the
+        view published, the vetted identities of the subjects whose identity credentials changed, the member roles if
+        they changed, and the DID states of the DIDs that changed forgotten. A reorg reloads everything."""
+        with self.lock:
+            self.fed = True
+            old = self.state
+            if step.reorg_depth or old.position is None:
+                self._reload(self._last_position(), old.confirmed_at)
+                return
+            if not step.changes:  # history only (proposals, votes): the same content at a later position
+                if step.position is not None:
+                    self.state = replace(old, position=step.position)
+                return
+            try:
+                self._apply(step, old)
+            except Exception:  # a defect: never keep a state that differs from the tables
+                log.exception("the ledger snapshot could not apply a sync step; reloading it from the index tables")
+                self._reload(self._last_position(), old.confirmed_at)
+
+    def _apply(self, step: SyncStep, old: LedgerState) -> None:
+        subjects = {c.subject for c in step.changes
+                    if isinstance(c, Anchored | StatusSet) and c.kind == Kind.ENTERPRISE_IDENTITY}
+        vetted = old.vetted
+        if subjects:
+            vetted = {k: v for k, v in old.vetted.items() if k not in subjects} | self._load_vetted(subjects)
+        members = self._load_members() if any(isinstance(c, MembersChanged) for c in step.changes) \
+            else old.members
+        self._generation += 1
+        for c in step.changes:
+            if isinstance(c, DidChanged):
+                self._dids.pop(c.ident, None)
+                self._unknown.pop(c.ident, None)
+        self.state = LedgerState(self._view.tn_index(), vetted, members, step.position or old.position,
+                                 old.confirmed_at)
+
+    def confirm(self, at: float) -> None:
+        """The follower has just confirmed that the index is current with the chain (see the module notice)."""
+        with self.lock:
+            self.state = replace(self.state, confirmed_at=at)
 
     def refresh(self, *, confirmed_at: float | None = None) -> bool:
         """Catch up with the index file and publish a new :class:`LedgerState`; True if the ledger content changed.
         ``confirmed_at``: the follower has just confirmed that the index is current with the chain (see the module
-        notice); without it the confirmation time stays as it was. Safe to call from another thread."""
+        notice); without it the confirmation time stays as it was. Safe to call from another thread.
+
+        A snapshot fed by the pipeline (:meth:`applied`) is current already: this only records the confirmation. One
+        that nobody feeds (a tool reading another process's index) catches up from the index tables."""
+        if self.fed:
+            if confirmed_at is not None:
+                self.confirm(confirmed_at)
+            return False
         with self.lock:
-            last = self._view.rows("SELECT block, log_index FROM events ORDER BY block DESC, log_index DESC LIMIT 1")
-            pos = (int(last[0][0]), int(last[0][1])) if last else (-1, -1)
+            pos = self._last_position()
             old = self.state
             when = confirmed_at if confirmed_at is not None else old.confirmed_at
             if pos == old.position:
                 if when != old.confirmed_at:
                     self.state = replace(old, confirmed_at=when)
                 return False
-            tn = self._view.tn_index()
-            vetted = self._load_vetted()
-            members = {str(a).lower(): int(r) for a, r in self._view.rows("SELECT account, roles FROM members")}
-            self._generation += 1
             if old.position is None or pos < old.position:
-                self._dids.clear()  # a reorg: forget everything
-                self._unknown.clear()
-            else:
-                changed = "SELECT DISTINCT did FROM did_changes WHERE (block, log_index) > (?, ?)"
-                for (ident,) in self._view.rows(changed, old.position):
-                    self._dids.pop(bytes(ident), None)
-                    self._unknown.pop(bytes(ident), None)
-            self.state = LedgerState(tn, vetted, members, pos, when)
+                self._reload(pos, when)  # a reorg: forget everything
+                return True
+            since = old.position
+            for ident in self._view.read(lambda r: r.dids_changed_after(since)):
+                self._dids.pop(ident, None)
+                self._unknown.pop(ident, None)
+            self._generation += 1
+            self.state = LedgerState(self._view.tn_index(), self._load_vetted(), self._load_members(), pos, when)
         return True
+
+    def _last_position(self) -> tuple[int, int]:
+        return self._view.read(lambda r: r.last_position()) or (-1, -1)
+
+    def _reload(self, pos: tuple[int, int], confirmed_at: float | None) -> None:
+        """Everything from the index tables; every cached DID state forgotten (start, reorg)."""
+        self._generation += 1
+        self._dids.clear()
+        self._unknown.clear()
+        self.state = LedgerState(self._view.tn_index(), self._load_vetted(), self._load_members(), pos, confirmed_at)
+
+    def _load_members(self) -> dict[str, int]:
+        return self._view.read(lambda r: r.member_roles())
+
+    @property
+    def view(self) -> IndexView:
+        """The :class:`IndexView` this snapshot reads (the node's one; the pipeline feeds it before the snapshot)."""
+        return self._view
 
     @property
     def position(self) -> tuple[int, int] | None:
@@ -148,10 +218,10 @@ class LedgerSnapshot:
         """The current state's TN index (a complete version; see :class:`LedgerState`)."""
         return self.state.tn
 
-    def _load_vetted(self) -> dict[bytes, tuple[Vetting, ...]]:
-        rows = self._view.rows(
-            "SELECT c.subject, c.issuer, c.status, c.valid_from, c.valid_until, c.credential FROM credentials c "
-            "WHERE c.kind = ? AND c.id NOT IN (SELECT id FROM rejected_credentials)", (int(Kind.ENTERPRISE_IDENTITY),))
+    def _load_vetted(self, subjects: set[bytes] | None = None) -> dict[bytes, tuple[Vetting, ...]]:
+        """The vetted identities of every subject, or of ``subjects`` only (accepted credentials: a refused one is in
+        ``rejected_credentials``, never in ``credentials``)."""
+        rows = self._view.read(lambda r: r.identities(subjects))
         out: dict[bytes, list[Vetting]] = {}
         for subject, issuer, status, valid_from, valid_until, cred in rows:
             vc = strictjson.loads(bytes(cred), max_bytes=MAX_CREDENTIAL)  # verified at sync; still outside input

@@ -17,6 +17,7 @@ from typing import Any
 
 from did_method.document import Change
 from did_method.errors import InternalError
+from node.sync.indexdb import IndexReader
 from wallet import strictjson
 
 __all__ = ["IndexHistory", "change_of_row"]
@@ -45,12 +46,12 @@ class IndexHistory:
         if str(index_path) == ":memory:":
             raise ValueError("IndexHistory needs the index file (a separate read connection)")
         self._db = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, check_same_thread=False)
+        self._reader = IndexReader(self._db)
         self._lock = threading.Lock()
 
     def changes(self, ident: bytes) -> list[Change]:
         with self._lock:
-            rows = self._db.execute("SELECT block, log_index, timestamp, name, args FROM did_changes WHERE did = ? "
-                                    "ORDER BY block, log_index", (ident,)).fetchall()
+            rows = self._reader.did_changes(ident)
         return [change_of_row(row) for row in rows]
 
     def close(self) -> None:

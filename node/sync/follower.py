@@ -31,11 +31,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.vocab import Kind
 from node.chain.base import BlockRef, ChainBackend, Log
 from node.errors import ChainError, ChainIdMismatch, ChainRefused, ConfigError, NotInSync, StoreError
 from node.ledger.codec import codec
 from node.ledger.deployment import Deployment
 from node.sync.apply import Checker, apply_event
+from node.sync.changes import Change
+from node.sync.indexdb import IndexReader
 from node.sync.store import DERIVED_TABLES, Store, to_json
 from node.sync.verify import CredentialChecker, ProofJob, Rejection
 
@@ -59,15 +62,25 @@ class SyncStatus:
 
 @dataclass(frozen=True, slots=True)
 class SyncStep:
+    """One committed step: the blocks it ingested, the changes it made (chain order) and the last event it applied
+    (``position``; None if the step had none). ``reorg_depth > 0``: the derived tables were rebuilt by replay, so a
+    reader rebuilds its in-memory views from them instead of applying ``changes``."""
+
     from_block: int
     to_block: int
     events: int
     reorg_depth: int = 0
+    changes: tuple[Change, ...] = ()
+    position: tuple[int, int] | None = None
+
+
+Listener = Callable[[SyncStep], None]
 
 
 class Follower:
     def __init__(self, backend: ChainBackend, store: Store, deployment: Deployment, *, confirmations: int = 0,
-                 batch_blocks: int = 500, check: Checker | None = None, max_reorg_depth: int = 0) -> None:
+                 batch_blocks: int = 500, check: Checker | None = None, max_reorg_depth: int = 0,
+                 listeners: tuple[Listener, ...] = ()) -> None:
         if confirmations < 0 or batch_blocks < 1 or max_reorg_depth < 0:
             raise ConfigError("confirmations and max_reorg_depth must be >= 0 and batch_blocks >= 1")
         self.max_reorg_depth = max_reorg_depth
@@ -80,7 +93,18 @@ class Follower:
         self.check = check if check is not None else CredentialChecker(network=deployment.network,
                                                                        chain_id=deployment.chain_id)
         self._by_address = {a.lower(): n for n, a in deployment.addresses().items()}
+        self._listeners = list(listeners)
         self.check_chain()
+
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(step)`` after every committed step, in the follower's thread (the node's pipeline:
+        :mod:`node.sync.pipeline`). A listener must not raise: the step is committed whatever it does."""
+        self._listeners.append(listener)
+
+    def _publish(self, step: SyncStep) -> SyncStep:
+        for listener in self._listeners:
+            listener(step)
+        return step
 
     def _check_identity(self) -> None:
         chain_id = self.backend.chain_id()
@@ -143,7 +167,7 @@ class Follower:
         st = self.status()
         start = self.synced + 1
         if st.target < start:
-            return SyncStep(start, start - 1, 0, reorg) if reorg else None
+            return self._publish(SyncStep(start, start - 1, 0, reorg)) if reorg else None
         end = min(st.target, start + self.batch_blocks - 1)
         logs = self.backend.get_logs(start, end, list(self.deployment.addresses().values()))
         blocks: dict[int, BlockRef] = {}
@@ -151,7 +175,8 @@ class Follower:
             blocks[n] = self.backend.block(n)
         for lg in logs:
             if lg.block_hash != blocks[lg.block_number].hash:
-                return SyncStep(start, start - 1, 0, reorg)  # the chain moved under us; next step re-checks
+                # the chain moved under us; the next step re-checks
+                return self._publish(SyncStep(start, start - 1, 0, reorg)) if reorg else SyncStep(start, start - 1, 0)
         events = [self._event(lg, blocks[lg.block_number].timestamp) for lg in logs]
         with self.store.transaction() as db:
             fresh = []
@@ -163,15 +188,16 @@ class Follower:
                      ev["name"], json.dumps(ev["args"], sort_keys=True)))
                 if cur.rowcount == 1:
                     fresh.append(ev)
-            self._apply(db, fresh)
+            changes = self._apply(db, fresh)
             db.executemany("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)",
                            [(b.number, b.hash, b.timestamp) for b in blocks.values()])
             self._prune_blocks(db, end)
             db.execute("INSERT INTO meta (key, value) VALUES ('synced_block', ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(end),))
-        return SyncStep(start, end, len(events), reorg)
+        last = (logs[-1].block_number, logs[-1].log_index) if logs else None
+        return self._publish(SyncStep(start, end, len(events), reorg, tuple(changes), last))
 
-    def _apply(self, db: sqlite3.Connection, events: list[dict[str, Any]]) -> None:
+    def _apply(self, db: sqlite3.Connection, events: list[dict[str, Any]]) -> list[Change]:
         """Apply events in chain order; credentials in three passes so that proofs can be checked together.
 
         1. In order: every non-credential event is applied; each anchored credential is *prepared* at its own
@@ -182,11 +208,14 @@ class Follower:
            refused too (``vc.parent_not_accepted``): a chain is only as good as its links.
         """
         later: list[dict[str, Any]] = []
+        changed: dict[tuple[int, int], Change] = {}
         prepared: dict[tuple[int, int], Any] = {}
         check = self.check
         for ev in events:
             if ev["contract"] != "CredentialRegistry":
-                apply_event(db, ev)
+                change = apply_event(db, ev)
+                if change is not None:
+                    changed[(ev["block"], ev["log_index"])] = change
                 continue
             later.append(ev)
             if ev["name"] == "CredentialAnchored" and isinstance(check, CredentialChecker):
@@ -198,15 +227,18 @@ class Follower:
 
             def check(db_: sqlite3.Connection, ev: Mapping[str, Any]) -> Any:
                 verdict = prepared[(ev["block"], ev["log_index"])]
-                if verdict is None and ev["args"]["kind"] == 3:  # a delegation: its parent must be accepted
+                if verdict is None and ev["args"]["kind"] == Kind.TN_DELEGATION:  # its parent must be accepted
                     parent = bytes.fromhex(ev["args"]["parent"][2:])
-                    if not db_.execute("SELECT 1 FROM credentials WHERE id = ?", (parent,)).fetchone():
+                    if not IndexReader(db_).accepted(parent):
                         return Rejection(code="vc.parent_not_accepted",
                                          message="the parent credential was refused by this node")
                 return verdict
 
         for ev in later:
-            apply_event(db, ev, check=check)
+            change = apply_event(db, ev, check=check)
+            if change is not None:
+                changed[(ev["block"], ev["log_index"])] = change
+        return [changed[k] for k in sorted(changed)]  # chain order
 
     def _event(self, lg: Log, timestamp: int) -> dict[str, object]:
         name = self._by_address[lg.address.lower()]

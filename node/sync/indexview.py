@@ -6,37 +6,46 @@ Shared by the REST ledger views (``node.api.ledger``) and the OSP's ledger snaps
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from contracts.vocab import Kind, Status
 from did_method.syntax import format_did
 from node.statuslist import status_indexes
-from node.tnindex import TNIndex, build_from_db
+from node.sync.indexdb import IndexReader
+from node.tnindex import TNIndex, build_from_reader
 
 if TYPE_CHECKING:
     from node.api.status import StatusIssuer
+    from node.sync.follower import SyncStep
 
 __all__ = ["IndexView"]
 
+T = TypeVar("T")
+
+log = logging.getLogger("eidln.sync")
+
 
 class IndexView:
-    """The index file read-only, plus a TN index rebuilt when the synced block moves."""
+    """The index file read-only, plus the TN index versions (fed by the follower, or rebuilt when the index moved)."""
 
     def __init__(self, index_path: Path, *, network: str, clock: Callable[[], float] = time.time,
                  status_issuer: StatusIssuer | None = None) -> None:
         self.db = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, check_same_thread=False)
+        self.reader = IndexReader(self.db)
         self.network = network
         self.clock = clock
         self.status_issuer = status_issuer
         self._lock = threading.Lock()
         self._tn: TNIndex | None = None
-        self._pos: tuple[int, ...] | None = None  # the last event (block, log_index) the TN index reflects
+        self._pos: tuple[int, int] | None = None  # the last event (block, log_index) the TN index reflects
         self.rebuilds = 0
+        self.fed = False  # a follower publishes its steps here (then reads never go to SQLite for the TN index)
 
     @property
     def lock(self) -> threading.Lock:
@@ -44,58 +53,56 @@ class IndexView:
 
     def rows_status(self) -> list[tuple[bytes, int]]:
         with self._lock:
-            return status_indexes(self.db)
+            return status_indexes(self.reader)
 
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def read(self, query: Callable[[IndexReader], T]) -> T:
+        """Run one query of :class:`IndexReader` on the view's connection (guarded: threads share it)."""
         with self._lock:
-            return self.db.execute(sql, params).fetchall()
+            return query(self.reader)
 
     def tn_index(self) -> TNIndex:
-        """The TN index, brought up to date with the events synced since the last call (incrementally: number
-        holdings and accepted credentials only; rejected ones are skipped). A reorg, or anything the incremental
-        path cannot apply, rebuilds it from the index tables.
+        """The current TN index version (an index returned earlier never changes: see :meth:`TNIndex.fork`).
 
-        Every update is a new version (:meth:`TNIndex.fork`, copy-on-write): an index returned earlier never
-        changes, so a caller may keep reading it while the next update is applied."""
+        A view fed by the node's follower (:meth:`applied`, wired by :mod:`node.sync.pipeline`) returns what the last
+        committed step published, without touching SQLite. A view nobody feeds (another process's index, a tool)
+        rebuilds from the index tables when the index has moved since its last answer."""
         with self._lock:
-            last = self.db.execute("SELECT block, log_index FROM events ORDER BY block DESC, log_index DESC "
-                                   "LIMIT 1").fetchone()
-            if self._tn is None or self._pos is None or self._reorged(last):
-                return self._rebuild(last)
-            rows = self.db.execute("SELECT block, log_index, contract, name, args FROM events WHERE (block, log_index) "
-                                   "> (?, ?) AND contract IN ('NumberAuthority', 'CredentialRegistry') "
-                                   "ORDER BY block, log_index", self._pos).fetchall()
-            if rows:
-                new = self._tn.fork()
-                try:
-                    for _block, _log_index, contract, name, args in rows:
-                        a = json.loads(args)
-                        if contract == "CredentialRegistry" and self._rejected(a["id"]):
-                            continue
-                        new.apply_event({"contract": contract, "name": name, "args": a})
-                except Exception:  # an event the index cannot take incrementally (e.g. a parent it never saw)
-                    return self._rebuild(last)
-                self._tn = new
-            if last is not None:
-                self._pos = tuple(last)
+            if self._tn is None or (not self.fed and self._moved()):
+                return self._rebuild()
             return self._tn
 
-    def _reorged(self, last: Any) -> bool:
-        """The events the TN index reflects are no longer all in the index file (a reorg was undone)."""
-        assert self._pos is not None
-        if self._pos == (-1, -1):
-            return False
-        if last is None or tuple(last) < self._pos:
-            return True
-        return self.db.execute("SELECT 1 FROM events WHERE (block, log_index) = (?, ?)", self._pos).fetchone() is None
+    def applied(self, step: SyncStep) -> None:
+        """Publish the changes of one committed sync step as a new TN index version (the follower calls this after
+        its transaction; see :meth:`node.sync.follower.Follower.listen`). A reorg, or a change this index cannot
+        take (which would be a defect), rebuilds it from the tables instead: it never keeps a version that differs
+        from the tables."""
+        with self._lock:
+            self.fed = True
+            if self._tn is None or step.reorg_depth:
+                self._rebuild()
+                return
+            if step.changes:
+                new = self._tn.fork()
+                try:
+                    for change in step.changes:
+                        new.apply(change)
+                except Exception:
+                    log.exception("the TN index could not apply a sync step; rebuilding it from the index tables")
+                    self._rebuild()
+                    return
+                self._tn = new
+            if step.position is not None:
+                self._pos = step.position
 
-    def _rejected(self, hex_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM rejected_credentials WHERE id = ?",
-                               (bytes.fromhex(hex_id[2:]),)).fetchone() is not None
+    def _last(self) -> tuple[int, int] | None:
+        return self.reader.last_position()
 
-    def _rebuild(self, last: Any) -> TNIndex:
-        self._tn = build_from_db(self.db)
-        self._pos = tuple(last) if last is not None else (-1, -1)
+    def _moved(self) -> bool:
+        return self._last() != self._pos
+
+    def _rebuild(self) -> TNIndex:
+        self._pos = self._last()
+        self._tn = build_from_reader(self.reader)
         self.rebuilds += 1
         return self._tn
 

@@ -2,8 +2,15 @@
 fresh the node's ledger copy is.
 
 One cycle: connect (or reconnect) → :meth:`Follower.check_chain` after any (re)connection → sync to the confirmed
-head → when nothing is left to ingest, *confirm*: call ``on_confirmed(t)`` with the time ``t`` the copy was seen
-current (the OSP's :class:`~node.attest.snapshot.LedgerSnapshot` refreshes itself with it) → wait ``interval``.
+head (each committed step is published by the follower to the node's pipeline, :mod:`node.sync.pipeline`) → when
+nothing is left to ingest, *confirm*: call ``on_confirmed(t)`` with the time ``t`` the copy was seen current → wait
+for the chain's head to move, at most ``interval``.
+
+**Woken by the head, not by a timer.** Between cycles the service asks the chain for its head every ``head_poll``
+seconds (one ``eth_blockNumber``, or an in-process read on the embedded chain) and starts the next cycle as soon as
+it moved; ``interval`` only bounds how long a quiet chain goes without a full cycle (which re-checks the synced
+block's hash and re-confirms the copy). A revocation therefore reaches the call path one head poll plus one step
+after its block is mined, not one sync interval later.
 
 Decisions:
 
@@ -77,7 +84,7 @@ class SyncService:
     failure to connect. ``on_confirmed(t)`` runs after each cycle that reached the head; an exception there counts
     as a failed cycle (the copy is not confirmed)."""
 
-    def __init__(self, connect: Callable[[], Follower], *, interval: float = 1.0,
+    def __init__(self, connect: Callable[[], Follower], *, interval: float = 1.0, head_poll: float | None = None,
                  on_confirmed: Callable[[float], None] | None = None,
                  progress: Callable[[SyncStep, SyncStatus], None] | None = None,
                  clock: Callable[[], float] = time.time, backoff: tuple[float, float] = (0.5, 30.0),
@@ -85,6 +92,8 @@ class SyncService:
                  on_change: Callable[[SyncHealth, SyncHealth], None] | None = None) -> None:
         self._connect = connect
         self.interval = interval
+        self.head_poll = head_poll  # None: sleep ``interval`` (no head polling)
+        self._head: int | None = None  # the head the last cycle synced to
         self._on_confirmed = on_confirmed
         self._progress = progress
         self._clock = clock
@@ -112,6 +121,7 @@ class SyncService:
                 follower.check_chain()
             self._recheck = False
             st = follower.sync(progress=self._progress)
+            self._head = st.head
             if st.lag == 0:
                 confirmed = self._clock()
                 if self._on_confirmed is not None:
@@ -165,10 +175,29 @@ class SyncService:
         """Cycle until :meth:`stop` (in the calling thread), the first cycle after ``first_delay`` seconds."""
         delay = first_delay
         while not self._stop.is_set():
-            if delay > 0 and self._stop.wait(delay):
+            if delay > 0 and self._wait(delay):
                 break
             delay = self.cycle()
         self._set(state="stopped")
+
+    def _wait(self, delay: float) -> bool:
+        """Wait ``delay`` seconds, or less if the chain's head moves (when following with ``head_poll``); True if
+        stopped."""
+        follower, poll = self._follower, self.head_poll
+        if poll is None or follower is None or self._head is None or self.health.state != "following":
+            return self._stop.wait(delay)
+        deadline = time.monotonic() + delay
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self._stop.wait(min(poll, left)):
+                return True
+            try:
+                if follower.backend.head() != self._head:
+                    return False
+            except Exception:  # unreachable now: the cycle finds out, and says why
+                return False
 
     def start(self, first_delay: float = 0.0) -> threading.Thread:
         """Run in a daemon thread (``eidln-sync``)."""

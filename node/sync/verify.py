@@ -28,17 +28,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.vocab import MAX_CREDENTIAL, NUMBER_HOLDER_ROLES, Kind, Role
 from did_method.document import Change
 from did_method.errors import DidError
 from did_method.resolver import Resolver
+from did_method.timefmt import parse_date_time_stamp
 from node.sync.didhistory import change_of_row
+from node.sync.indexdb import IndexReader
 from wallet import strictjson
 from wallet.credentials import CredentialError, anchor_of
 
 __all__ = ["Rejection", "CredentialChecker", "ConnectionHistory", "ProofJob", "verify_job", "MAX_CREDENTIAL",
            "parse_credential"]
-
-MAX_CREDENTIAL = 6144  # CredentialRegistry.vy MAX_CREDENTIAL: the contract stores no more
 
 
 def parse_credential(data: bytes) -> dict[str, Any] | Rejection:
@@ -68,13 +69,7 @@ class ConnectionHistory:
         self.before = before
 
     def changes(self, ident: bytes) -> list[Change]:
-        q = "SELECT block, log_index, timestamp, name, args FROM did_changes WHERE did = ?"
-        params: tuple[Any, ...] = (ident,)
-        if self.before is not None:
-            q += " AND (block, log_index) < (?, ?)"
-            params += self.before
-        rows = self.db.execute(q + " ORDER BY block, log_index", params).fetchall()
-        return [change_of_row(row) for row in rows]
+        return [change_of_row(row) for row in IndexReader(self.db).did_changes(ident, before=self.before)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,21 +143,22 @@ class CredentialChecker:
     def _authority(db: sqlite3.Connection, args: Mapping[str, Any], vc: Mapping[str, Any]) -> Rejection | None:
         """The issuer's role and authority, from the node's own tables as they stand at this event (the
         contract enforces the same rules; the node does not take the chain's word for them)."""
-        row = db.execute("SELECT controller, deactivated FROM dids WHERE did = ?", (_hex(args["issuer"]),)).fetchone()
-        if row is None or row[1]:
+        index = IndexReader(db)
+        found = index.did_controller(_hex(args["issuer"]))
+        if found is None or found[1]:
             return Rejection(code="vc.issuer_not_authorized", message="the issuer DID is unknown or deactivated")
-        controller = row[0]
-        roles_row = db.execute("SELECT roles FROM members WHERE account = ?", (controller,)).fetchone()
-        roles = roles_row[0] if roles_row else 0
+        controller = found[0]
+        roles = Role(index.roles_of(controller))
         kind = args["kind"]
-        if kind == 1 and not roles & 16:
+        if kind == Kind.ENTERPRISE_IDENTITY and not roles & Role.VETTER:
             return Rejection(code="vc.issuer_not_authorized", message="an identity credential needs a VETTER issuer")
-        if kind == 2 and (args["root_holder"] != controller or not roles & (2 | 4)):
+        if kind == Kind.TN_RIGHT_TO_USE and (args["root_holder"] != controller or
+                                             not roles & NUMBER_HOLDER_ROLES):
             return Rejection(code="vc.issuer_not_authorized",
                              message="a grant needs the TNSP / Resp Org holding the numbers as issuer")
-        if kind == 3:
-            parent = db.execute("SELECT subject FROM credentials WHERE id = ?", (_hex(args["parent"]),)).fetchone()
-            if parent is not None and bytes(parent[0]) != _hex(args["issuer"]):
+        if kind == Kind.TN_DELEGATION:
+            parent = index.subject_of(_hex(args["parent"]))
+            if parent is not None and parent != _hex(args["issuer"]):
                 return Rejection(code="vc.issuer_not_authorized",
                                  message="a delegation is issued by its parent's subject")
         return None
@@ -197,9 +193,8 @@ class CredentialChecker:
         vm, issuer = proof["verificationMethod"], vc["issuer"]
         if not vm.startswith(issuer + "#"):
             return Rejection(code="vc.key_not_found", message=f"the proof's key {vm} is not a key of the issuer")
-        try:
-            created = int(datetime.fromisoformat(proof["created"].replace("Z", "+00:00")).timestamp())
-        except ValueError:
+        created = parse_date_time_stamp(proof["created"])
+        if created is None:
             return Rejection(code="vc.proof_malformed", message="the proof's created is not a dateTime")
         resolver = Resolver(ConnectionHistory(db, before=(ev["block"], ev["log_index"])), network=self.network,
                             chain_id=self.chain_id)

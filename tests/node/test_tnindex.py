@@ -34,6 +34,7 @@ from node.tnindex import (
     build_from_store,
 )
 from tests.netkit import Net, populate
+from tests.node.tnfeed import feed
 
 TNSP = "0x" + "a1" * 20
 OTHER = "0x" + "b2" * 20
@@ -298,35 +299,35 @@ def test_bulk_load_restores_the_collector() -> None:
         gc.enable()
 
 
-def test_apply_event_mirrors_the_sync_handlers() -> None:
+def test_the_sync_changes_feed_the_index() -> None:
     def ev(contract: str, name: str, **args: object) -> dict[str, object]:
         return {"contract": contract, "name": name, "args": args}
 
     ix = TNIndex()
-    ix.apply_event(ev("NumberAuthority", "BlocksAssigned", start=BASE, count=3000, holder=TNSP.upper(), epoch=1))
-    ix.apply_event(ev("NumberAuthority", "NumbersAssigned", start=18005550100, count=2, holder=OTHER, epoch=2))
+    feed(ix, [ev("NumberAuthority", "BlocksAssigned", start=BASE, count=3000, holder=TNSP.upper(), epoch=1)])
+    feed(ix, [ev("NumberAuthority", "NumbersAssigned", start=18005550100, count=2, holder=OTHER, epoch=2)])
     assert ix.holder_of(BASE + 2999) == (TNSP, 1) and ix.holder_of(BASE + 3000) is None
     assert ix.holder_of(18005550101) == (OTHER, 2) and ix.holder_of(18005550102) is None
-    ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE + 1000, count=1000, from_holder=TNSP,
-                      to_holder=OTHER, epoch=3))  # a whole block moves
+    feed(ix, [ev("NumberAuthority", "NumbersPorted", start=BASE + 1000, count=1000, from_holder=TNSP,
+                      to_holder=OTHER, epoch=3)])  # a whole block moves
     assert ix.holder_of(BASE + 1500) == (OTHER, 3) and ix.single_numbers() == {18005550100, 18005550101}
-    ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE + 7, count=1, from_holder=TNSP,
-                      to_holder=OTHER, epoch=4))
-    ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE + 2000, count=1000, from_holder=TNSP,
-                      to_holder=OTHER, epoch=5))  # aligned, but the block has no per-number entries: whole block
+    feed(ix, [ev("NumberAuthority", "NumbersPorted", start=BASE + 7, count=1, from_holder=TNSP,
+                      to_holder=OTHER, epoch=4)])
+    feed(ix, [ev("NumberAuthority", "NumbersPorted", start=BASE + 2000, count=1000, from_holder=TNSP,
+                      to_holder=OTHER, epoch=5)])  # aligned, but the block has no per-number entries: whole block
     assert ix.holder_of(BASE + 7) == (OTHER, 4) and ix.holder_of(BASE + 2001) == (OTHER, 5)
-    ix.apply_event(ev("NumberAuthority", "NumbersPorted", start=BASE, count=1000, from_holder=TNSP,
-                      to_holder=OTHER, epoch=6))  # aligned, but BASE + 7 has its own entry: number by number
+    feed(ix, [ev("NumberAuthority", "NumbersPorted", start=BASE, count=1000, from_holder=TNSP,
+                      to_holder=OTHER, epoch=6)])  # aligned, but BASE + 7 has its own entry: number by number
     assert ix.holder_of(BASE + 7) == (OTHER, 6) and len(ix.single_numbers()) == 1002
     anchored = dict(id="0x" + cid(1).hex(), issuer="0x" + did(1).hex(), subject="0x" + did(2).hex(),
                     parent="0x" + ROOT_PARENT.hex(), flags=3, depth=0, valid_from=T0, valid_until=T1,
                     root_holder=TNSP, root_since=2, tns=[{"start": BASE + 5, "count": 10}])
-    ix.apply_event(ev("CredentialRegistry", "CredentialAnchored", kind=1, **{**anchored, "id": "0x" + cid(2).hex()}))
-    ix.apply_event(ev("CredentialRegistry", "CredentialAnchored", kind=2, **anchored))
-    ix.apply_event(ev("CredentialRegistry", "StatusChanged", id="0x" + cid(2).hex(), new_status=2))  # not TN
-    ix.apply_event(ev("DIDRegistry", "DIDCreated", did="0x" + did(3).hex()))
+    feed(ix, [ev("CredentialRegistry", "CredentialAnchored", kind=1, **{**anchored, "id": "0x" + cid(2).hex()})])
+    feed(ix, [ev("CredentialRegistry", "CredentialAnchored", kind=2, **anchored)])
+    feed(ix, [ev("CredentialRegistry", "StatusChanged", id="0x" + cid(2).hex(), new_status=2)])  # not TN
+    feed(ix, [ev("DIDRegistry", "DIDCreated", did="0x" + did(3).hex())])
     assert len(ix) == 1 and cid(2) not in ix
-    ix.apply_event(ev("CredentialRegistry", "StatusChanged", id="0x" + cid(1).hex(), new_status=3))
+    feed(ix, [ev("CredentialRegistry", "StatusChanged", id="0x" + cid(1).hex(), new_status=3)])
     assert ix.why_not(cid(1), BASE + 5, T0) == SUSPENDED
 
 
@@ -530,16 +531,19 @@ def test_index_matches_a_brute_force_scan(w: World) -> None:
 
 
 def test_events_store_and_contract_agree(tmp_path: Path) -> None:
-    """A real network: the index built from the sync store equals the one fed event by event, and its
+    """A real network: the index built from the sync store equals the one fed by the follower's published changes
+    (and one fed the events again), and its
     ``covers`` equals the credential registry's for every credential and number around the grants."""
     net = Net.create(EmbeddedChain(None))
     info = populate(net, rounds=3)
     store = Store(tmp_path / "index.sqlite")
-    Follower(net.backend, store, net.ledger.deployment).sync()
-    from_store = build_from_store(store)
     fed = TNIndex()
-    for ev in store.events():
-        fed.apply_event(ev)
+    follower = Follower(net.backend, store, net.ledger.deployment, batch_blocks=3)
+    follower.listen(lambda step: [fed.apply(c) for c in step.changes])  # as the pipeline: the changes the sync made
+    follower.sync()
+    from_store = build_from_store(store)
+    replayed = feed(TNIndex(), store.events())
+    assert sorted(replayed.credentials()) == sorted(fed.credentials())
     assert sorted(from_store.credentials()) == sorted(fed.credentials())
     assert len(fed) == len(info["credentials"]) == 6
     statuses = {c.status for c in fed.credentials()}

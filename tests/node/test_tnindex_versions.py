@@ -18,6 +18,7 @@ from typing import Any
 
 from contracts.vocab import Flags, Kind, Status
 from node.tnindex import ROOT_PARENT, TNIndex
+from tests.node.tnfeed import feed
 
 BASE = 12025550000
 HOLDERS = ("0x" + "a1" * 20, "0x" + "b2" * 20)
@@ -175,7 +176,7 @@ def test_a_fork_leaves_the_original_untouched() -> None:
     w = World(1)
     v0 = TNIndex()
     for ev in w.start():
-        v0.apply_event(ev)
+        feed(v0, [ev])
     m0 = w.model.copy()
     probes = [BASE + i for i in range(0, 4000, 7)]
     before = {tn: _chains(v0, tn) for tn in probes}
@@ -183,12 +184,12 @@ def test_a_fork_leaves_the_original_untouched() -> None:
     v1 = v0.fork()
     for _ in range(30):
         for ev in w.batch():
-            v1.apply_event(ev)
+            feed(v1, [ev])
     assert {tn: _chains(v0, tn) for tn in probes} == before  # the old version did not move
     assert {tn: _chains(v1, tn) for tn in probes} == {tn: w.model.chains(tn) for tn in probes}
     for ev in World(2).batch():  # writing to the old version after the fork does not leak into the new one
         if ev["name"] != "StatusChanged":
-            v0.apply_event(ev)
+            feed(v0, [ev])
     assert {tn: _chains(v1, tn) for tn in probes} == {tn: w.model.chains(tn) for tn in probes}
 
 
@@ -196,7 +197,7 @@ def test_readers_never_see_a_half_applied_update() -> None:
     w = World(20261203)
     first = TNIndex()
     for ev in w.start():
-        first.apply_event(ev)
+        feed(first, [ev])
     published: list[tuple[TNIndex, Model]] = [(first, w.model.copy())]  # the newest is published[-1]
     current = published[0]
     done = threading.Event()
@@ -222,7 +223,7 @@ def test_readers_never_see_a_half_applied_update() -> None:
         for _ in range(150):
             index = index.fork()
             for ev in w.batch():
-                index.apply_event(ev)
+                feed(index, [ev])
             current = (index, w.model.copy())
             published.append(current)
         done.set()

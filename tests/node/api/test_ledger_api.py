@@ -84,7 +84,8 @@ def test_chains_and_rejected(world: dict[str, Any]) -> None:
 
 
 def test_tn_index_follows_new_blocks_incrementally(world: dict[str, Any], tmp_path: Path) -> None:
-    """New grants, a revocation and a port after the first query are picked up without a rebuild."""
+    """New grants, a revocation and a port after the first query are picked up without a rebuild (pushed by the
+    follower); a view nobody feeds catches up by rebuilding from the tables."""
     net = world["net"]
     store_path = tmp_path / "index.sqlite"
     follower = Follower(net.backend, Store(store_path), net.ledger.deployment)
@@ -92,6 +93,7 @@ def test_tn_index_follows_new_blocks_incrementally(world: dict[str, Any], tmp_pa
     view = IndexView(store_path, network="local")
     first = view.tn_index().chains(12025550143, now=int(time.time()))
     assert len(first) == 2 and view.rebuilds == 1
+    follower.listen(view.applied)  # the node's pipeline: the follower publishes what it applied
     tnsp_acct = net.accounts["tnsp"]
     net.ledger.transact(net.accounts["ent"], "CredentialRegistry", "revoke", world["d"].id)
     b_acct = net.member("b", Role.TNSP, "5555")
@@ -103,6 +105,10 @@ def test_tn_index_follows_new_blocks_incrementally(world: dict[str, Any], tmp_pa
     assert [c.leaf.id for c in index.chains(12025550143, now=now)] == [world["g"].id]
     assert index.chains(12025550150, now=now) == []  # ported away from the grant's root holder
     assert tnsp_acct.address != b_acct.address
+    unfed = IndexView(store_path, network="local")
+    assert [c.ids for c in unfed.tn_index().chains(12025550143, now=now)] == [c.ids for c in
+                                                                           index.chains(12025550143, now=now)]
+    assert unfed.tn_index().chains(12025550150, now=now) == []
 
 
 def test_signed_status_lists(world: dict[str, Any], tmp_path: Path) -> None:

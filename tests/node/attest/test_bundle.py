@@ -75,7 +75,7 @@ def engine(w: World, pki: TestPKI) -> AttestationEngine:
 
 @pytest.fixture(scope="module")
 def readers(w: World) -> IndexReaders:
-    return IndexReaders(IndexView(w.index, network="local").rows,
+    return IndexReaders(IndexView(w.index, network="local"),
                         Resolver(IndexHistory(w.index), network="local", chain_id=1337))
 
 

@@ -13,6 +13,7 @@ from node.chain.embedded import EmbeddedChain
 from node.ledger.client import Action
 from node.shaken.sign import ShakenSigner
 from node.sync.follower import Follower
+from node.sync.pipeline import Pipeline
 from node.sync.store import Store
 from tests.netkit import Did, Net
 from wallet.keys import Ed25519Key, P256Key
@@ -42,6 +43,7 @@ class World:
     clock: list[float] = field(default_factory=lambda: [0.0])
     engine: AttestationEngine | None = None
     snapshot: LedgerSnapshot | None = None
+    pipeline: Pipeline | None = None
     audit: AuditLog | None = None
     rotated_key: Ed25519Key | None = None
     p256: P256Key | None = None  # the P-256 call center's key and its DID URL
@@ -66,7 +68,9 @@ class World:
                          iat=self.now if iat is None else iat, credential_id=self.cid(cred), **kw)  # type: ignore[arg-type]
 
     def sync(self) -> None:
-        Follower(self.net.backend, self.store, self.net.ledger.deployment).sync()
+        """As the node does: the follower applies the new blocks and publishes them through the pipeline."""
+        assert self.pipeline is not None
+        self.pipeline.attach(Follower(self.net.backend, self.store, self.net.ledger.deployment)).sync()
         assert self.snapshot is not None
         self.clock[0] = self.net.backend.block(self.net.backend.head()).timestamp + 100
         self.snapshot.refresh(confirmed_at=self.clock[0])  # as the node's follower does after each sync
@@ -118,6 +122,7 @@ def build(tmp: Path) -> World:
     w.clock[0] = net.backend.block(net.backend.head()).timestamp + 100  # keys older than the window
     w.snapshot = LedgerSnapshot(w.index, network=net.ledger.deployment.network,
                                 chain_id=net.ledger.deployment.chain_id)
+    w.pipeline = Pipeline(w.snapshot.view, listeners=(w.snapshot.applied,))
     w.audit = AuditLog(tmp / "audit.sqlite")
     w.engine = AttestationEngine(policy=parse_policy(POLICY), signer=ShakenSigner(osp_key, "https://osp.test/sp.pem"),
                                  mechanisms=[LedgerMechanism(w.snapshot)], audit=w.audit, clock=lambda: w.clock[0],

@@ -16,8 +16,10 @@ from node.sync.store import Store
 from tests.netkit import Net, populate
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def world() -> tuple[Net, dict]:  # type: ignore[type-arg]
+    """A populated ledger, built once for the module: the tests that use it only read the chain (each syncs its own
+    index from it); a test that writes to the chain builds its own."""
     chain = EmbeddedChain(None)
     net = Net.create(chain)
     info = populate(net, rounds=3)
@@ -121,7 +123,7 @@ def test_replay_rebuilds_the_same_tables(world: tuple[Net, dict], tmp_path: Path
     assert store.dump() == before
 
 
-@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("parallel", [False, pytest.param(True, marks=pytest.mark.slow)])  # True: a process pool
 def test_forged_or_inconsistent_credentials_are_kept_aside(tmp_path: Path, parallel: bool) -> None:
     """The contracts accept any bytes from an authorized issuer; the node verifies them and keeps failures
     aside with their reason, never among the usable credentials. The same verdicts whether proofs are
