@@ -10,22 +10,23 @@
 * Errors: 400 invalid DID / options, 404 not found, 406 representation not supported, 410 deactivated,
   501 method not supported — the status from the error, the body an RFC 9457 problem (inside the
   resolution result when one was asked for). Never a 500 for bad input.
+
+Every error of every route becomes an answer in one place, :mod:`node.api.errors` (one exception handler for the
+project's :class:`~contracts.errors.CodedError`, one problem builder).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from did_method.errors import DidError, RepresentationNotSupported
+from did_method.errors import RepresentationNotSupported
 from did_method.resolver import Resolver
-from node.api import schemas
+from node.api import errors, schemas
 from node.api.attest import attest_router
 from node.api.ledger import IndexView, ledger_router
 from node.api.metrics import Metrics
@@ -36,8 +37,6 @@ from node.shaken.sign import ShakenSigner
 if TYPE_CHECKING:
     from node.shaken.verify import StiVerifier
     from node.sync.service import SyncService
-
-log = logging.getLogger("eidln.api")
 
 __all__ = ["create_app", "RESULT_TYPES", "DOCUMENT_TYPES"]
 
@@ -77,10 +76,6 @@ def _negotiate(accept: str | None) -> str | None:
     return None
 
 
-def _problem(err: DidError, instance: str) -> dict[str, Any]:
-    return err.to_problem(instance)
-
-
 def _add_components(app: FastAPI) -> None:
     """Put the shared schemas the hand-parsed routes refer to (``#/components/schemas/...``) into the spec."""
     build = app.openapi
@@ -108,23 +103,7 @@ def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: Sh
                               "call-time attestation and the ATIS-1000082 signing / verification services, "
                               "all from the node's ledger copy.")
 
-    @app.exception_handler(RequestValidationError)
-    async def bad_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
-        """A query or path parameter FastAPI refuses: an RFC 9457 400, not FastAPI's 422 body."""
-        where = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
-        return JSONResponse({"type": "https://eidln.example/problems/request.bad_parameter",
-                             "title": "request.bad_parameter", "status": 400, "code": "request.bad_parameter",
-                             "detail": where[:500], "instance": str(request.url.path)},
-                            status_code=400, media_type="application/problem+json")
-
-    @app.exception_handler(Exception)
-    async def defect(request: Request, exc: Exception) -> JSONResponse:
-        """A defect, not an input: logged with its trace; the client gets a problem body, never a trace."""
-        log.error("unhandled error on %s", request.url.path, exc_info=exc)
-        return JSONResponse({"type": "https://eidln.example/problems/internal.error", "title": "internal.error",
-                             "status": 500, "code": "internal.error", "detail": "an internal error; see the node log",
-                             "instance": str(request.url.path)[:200]},
-                            status_code=500, media_type="application/problem+json")
+    errors.install(app)
 
     if sync is not None:
         from node.api.health import health_router
@@ -146,25 +125,21 @@ def create_app(resolver: Resolver, index: IndexView | None = None, *, signer: Sh
     @app.get("/1.0/identifiers/{identifier:path}", summary="Resolve a did:eidln DID")
     def resolve(identifier: str, request: Request, versionId: str | None = None,  # noqa: N803 - spec names
                 versionTime: str | None = None) -> Response:  # noqa: N803
-        instance = str(request.url.path)
         media = _negotiate(request.headers.get("accept"))
         if media is None:
-            err = RepresentationNotSupported(f"cannot answer with {request.headers.get('accept')!r}; use one of "
+            raise RepresentationNotSupported(f"cannot answer with {request.headers.get('accept')!r}; use one of "
                                              f"{', '.join(RESULT_TYPES + DOCUMENT_TYPES[:3])}")
-            return JSONResponse(_problem(err, instance), status_code=406, media_type="application/problem+json")
         result = resolver.resolve(identifier, version_id=versionId, version_time=versionTime)
+        if result.error is not None and media not in RESULT_TYPES:
+            raise result.error  # resolution returns its error; the document alone was asked for: a problem
         if media in RESULT_TYPES:
             body = result.to_json()
-            if result.error is not None:
-                keyword = media == LEGACY_RESOLUTION
+            if result.error is not None:  # the problem (or, legacy, the keyword) inside the resolution result
+                status, problem = errors.problem(result.error, request.url.path)
                 body["didResolutionMetadata"] = dict(
-                    result.did_resolution_metadata,
-                    error=result.error.code if keyword else _problem(result.error, instance))
-                return JSONResponse(body, status_code=result.error.http_status, media_type=media)
+                    result.did_resolution_metadata, error=result.error.code if media == LEGACY_RESOLUTION else problem)
+                return JSONResponse(body, status_code=status, media_type=media)
             return JSONResponse(body, media_type=media)
-        if result.error is not None:
-            return JSONResponse(_problem(result.error, instance), status_code=result.error.http_status,
-                                media_type="application/problem+json")
         return JSONResponse(result.did_document, media_type=media)
 
     @app.get("/1.0/methods", summary="DID methods this driver resolves")

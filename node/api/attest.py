@@ -33,7 +33,7 @@ from fastapi.responses import JSONResponse, Response
 
 from did_method.resolver import Resolver
 from node.api import schemas
-from node.api.ledger import PROBLEM
+from node.api.errors import ApiError
 from node.api.metrics import Metrics
 from node.attest import (
     AttestationEngine,
@@ -44,7 +44,6 @@ from node.attest import (
     build_bundle,
     bundle_bytes,
 )
-from node.errors import NodeError
 from node.sync.indexview import IndexView
 from wallet import strictjson
 from wallet.passport import PassportError, canonical_tn
@@ -53,11 +52,6 @@ __all__ = ["attest_router", "MAX_BODY"]
 
 MAX_BODY = 64 * 1024
 _HEADERS = {"from", "p-asserted-identity", "to", "date", "identity"}
-
-
-def _problem(status: int, detail: str, instance: str, *, code: str) -> JSONResponse:
-    return JSONResponse({"type": f"https://eidln.example/problems/{code}", "title": code, "status": status,
-                         "code": code, "detail": detail, "instance": instance}, status_code=status, media_type=PROBLEM)
 
 
 def parse_attest_body(raw: bytes) -> CallRequest:
@@ -99,25 +93,35 @@ def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None, m
     """The attestation and audit routes. ``index`` and ``resolver`` (the node's index view and DID resolver) enable
     the traceback bundles; ``certificates`` is the STI chain (leaf first) a bundle carries (``EIDLN_STI_CHAIN``)."""
     r = APIRouter()
-    readers = IndexReaders(index.rows, resolver) if index is not None and resolver is not None else None
+    readers = IndexReaders(index, resolver) if index is not None and resolver is not None else None
+
+    def _audit() -> AuditLog:
+        if audit is None:
+            raise ApiError("this node keeps no audit log", code="audit.disabled")
+        return audit
+
+    def _record(origid: str) -> dict[str, Any]:
+        rec = _audit().by_origid(origid[:128])
+        if rec is None:
+            raise ApiError(f"no decision with origid {origid[:64]!r}", code="audit.not_found")
+        return rec
 
     @r.post("/v1/attest", summary="Decide A / B / C for one call and sign the OSP's SHAKEN PASSporT",
             response_model=None, openapi_extra=schemas.ATTEST)
     async def attest(request: Request) -> JSONResponse:
         started = time.perf_counter()
-        instance = str(request.url.path)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            return _problem(415, "send the call as application/json", instance, code="attest.unsupported_media_type")
+            raise ApiError("send the call as application/json", code="attest.unsupported_media_type")
         raw = await request.body()
         if len(raw) > MAX_BODY:
-            return _problem(413, f"the body is over {MAX_BODY} bytes", instance, code="attest.too_large")
+            raise ApiError(f"the body is over {MAX_BODY} bytes", code="attest.too_large")
         try:
             req = parse_attest_body(raw)
-        except SipInputError as exc:
+        except SipInputError as exc:  # not a call: counted here, answered by the app's handler (node.api.errors)
             if metrics is not None:
                 metrics.decision("none", exc.code, time.perf_counter() - started)
-            return _problem(400, exc.message, instance, code=exc.code)
+            raise
         decision = engine.attest(req)
         if metrics is not None:
             first = decision.reasons[0].code if decision.reasons else "none"
@@ -125,46 +129,32 @@ def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None, m
         return JSONResponse(decision.to_json())
 
     @r.get("/v1/audit/{origid}", summary="One attestation decision by the origid of its SHAKEN PASSporT")
-    def by_origid(origid: str, request: Request) -> JSONResponse:
-        if audit is None:
-            return _problem(404, "this node keeps no audit log", str(request.url.path), code="audit.disabled")
-        rec = audit.by_origid(origid[:128])
-        if rec is None:
-            return _problem(404, f"no decision with origid {origid[:64]!r}", str(request.url.path),
-                            code="audit.not_found")
-        return JSONResponse(rec)
+    def by_origid(origid: str) -> JSONResponse:
+        return JSONResponse(_record(origid))
 
     @r.get("/v1/audit/{origid}/bundle", summary="The traceback bundle of one decision, signed, verifiable offline",
            response_model=None, openapi_extra=schemas.AUDIT_BUNDLE)
-    def bundle(origid: str, request: Request) -> Response:
-        instance = str(request.url.path)
+    def bundle(origid: str) -> Response:
         if audit is None or readers is None or resolver is None:
-            return _problem(404, "this node keeps no audit log or no index to build bundles from", instance,
-                            code="audit.disabled")
-        rec = audit.by_origid(origid[:128])
-        if rec is None:
-            return _problem(404, f"no decision with origid {origid[:64]!r}", instance, code="audit.not_found")
-        try:
-            signed = build_bundle(rec, credentials=readers.credential, resolve_at=readers.resolve_at,
-                                  signer=engine.signer, certificates=certificates, network=resolver.network,
-                                  chain_id=resolver.chain_id, now=int(engine.clock()))
-        except NodeError as exc:
-            return _problem(409, exc.message, instance, code=exc.code)
+            raise ApiError("this node keeps no audit log or no index to build bundles from", code="audit.disabled")
+        rec = _record(origid)  # build_bundle's audit.bundle_incomplete (409) goes to the app's handler as raised
+        signed = build_bundle(rec, credentials=readers.credential, resolve_at=readers.resolve_at,
+                              signer=engine.signer, certificates=certificates, network=resolver.network,
+                              chain_id=resolver.chain_id, now=int(engine.clock()))
         name = "".join(ch for ch in rec["origid"] if ch.isalnum() or ch == "-")[:64] or "decision"
         return Response(bundle_bytes(signed), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="audit-{name}.json"'})
 
     @r.get("/v1/audit", summary="Attestation decisions, newest first (traceback by number and time)")
-    def query(request: Request, orig: str | None = Query(None, max_length=32), since: float | None = None,
+    def query(orig: str | None = Query(None, max_length=32), since: float | None = None,
               until: float | None = None, attest: str | None = Query(None, pattern="^[ABC]$"),
               limit: int = Query(100, ge=1, le=1000)) -> JSONResponse:
-        if audit is None:
-            return _problem(404, "this node keeps no audit log", str(request.url.path), code="audit.disabled")
+        records = _audit()
         if orig is not None:
             try:
                 orig = canonical_tn(orig, "orig")
-            except PassportError:
-                return _problem(400, "orig must be a telephone number", str(request.url.path), code="audit.bad_query")
-        return JSONResponse(audit.query(orig=orig, since=since, until=until, attest=attest, limit=limit))
+            except PassportError:  # a bad query parameter of this route, not a PASSporT's claim
+                raise ApiError("orig must be a telephone number", code="audit.bad_query") from None
+        return JSONResponse(records.query(orig=orig, since=since, until=until, attest=attest, limit=limit))
 
     return r

@@ -18,12 +18,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from node.api.errors import ApiError
 from node.attest.audit import AuditLog
 from node.sync.service import SyncService
 
 __all__ = ["health_router"]
-
-PROBLEM = "application/problem+json"
 
 
 def readiness(sync: SyncService, audit: AuditLog | None, *, max_age: float, now: float) -> tuple[bool, dict[str, Any]]:
@@ -51,9 +50,7 @@ def health_router(sync: SyncService, *, audit: AuditLog | None = None, max_age: 
     @r.get("/healthz", summary="Liveness: the process answers and its sync loop runs")
     def healthz() -> JSONResponse:
         if not sync.alive:
-            return JSONResponse({"type": "https://eidln.example/problems/sync.dead", "title": "sync.dead",
-                                 "status": 503, "code": "sync.dead", "detail": "the sync loop has stopped"},
-                                status_code=503, media_type=PROBLEM)
+            raise ApiError("the sync loop has stopped", code="sync.dead")
         return JSONResponse({"status": "ok"})
 
     @r.get("/readyz", summary="Readiness: the ledger copy is current and the audit log keeps up")
@@ -64,8 +61,6 @@ def health_router(sync: SyncService, *, audit: AuditLog | None = None, max_age: 
         detail = "; ".join(body["reasons"])
         if sync.health.code:
             detail += f" ({sync.health.code}: {sync.health.message})"
-        return JSONResponse({"type": "https://eidln.example/problems/node.not_ready", "title": "node.not_ready",
-                             "status": 503, "code": "node.not_ready", "detail": detail[:500], **body},
-                            status_code=503, media_type=PROBLEM)
+        raise ApiError(detail, code="node.not_ready", members=body)
 
     return r

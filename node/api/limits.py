@@ -8,7 +8,8 @@ Two layers, because neither alone can do it all:
   ``Content-Length`` over ``max_body`` is answered 413 at once, unread; a streamed (chunked) body is counted as it
   arrives and refused at the first byte over the limit, so a 300 MB upload costs 64 KiB of memory, not 300 MB; a
   body that stops arriving (a request declaring 65,536 bytes and sending 10) is answered 408 after
-  ``body_timeout`` seconds without data. Answers are RFC 9457 problem bodies with ``Connection: close``. The app
+  ``body_timeout`` seconds without data. Answers are RFC 9457 problem bodies (:func:`node.api.errors.problem`, the
+  app's one builder, with the status of its table) with ``Connection: close``. The app
   then gets the body in one message (the routes read it whole anyway).
 * :func:`guarded_protocol`, a subclass of uvicorn's h11 protocol, closes a connection whose request line and
   headers are not complete within ``header_timeout`` seconds of the connection opening or of the previous
@@ -31,6 +32,8 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from node.api.errors import PROBLEM, ApiError, problem
+
 __all__ = ["RequestLimits", "BodyLimit", "guarded_protocol", "server_config", "HEADER_TIMEOUT"]
 
 HEADER_TIMEOUT = "request.header_timeout"  # the metric label of connections closed for slow headers (no answer)
@@ -51,12 +54,6 @@ class RequestLimits:
     keep_alive: int = 5  # seconds an idle keep-alive connection stays open
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, *, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
-
 class BodyLimit:
     """ASGI middleware: see the module notice. ``on_refused(code)`` counts refusals (metrics)."""
 
@@ -72,10 +69,10 @@ class BodyLimit:
             return
         try:
             body = await self._read(scope, receive)
-        except _Refused as r:
+        except ApiError as r:
             if self.on_refused is not None:
                 self.on_refused(r.code)
-            await _problem(send, r.status, r.code, r.detail, scope.get("path", ""))
+            await _problem(send, r, scope.get("path", ""))
             return
         sent = False
 
@@ -92,43 +89,42 @@ class BodyLimit:
         limit = self.limits.max_body
         headers = scope.get("headers", ())
         if sum(len(n) + len(v) + 4 for n, v in headers) > self.limits.max_header_bytes:
-            raise _Refused(431, code="request.headers_too_large",
-                           detail=f"the header fields are over {self.limits.max_header_bytes} bytes")
+            raise ApiError(f"the header fields are over {self.limits.max_header_bytes} bytes",
+                           code="request.headers_too_large")
         for name, value in headers:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    raise _Refused(400, code="request.bad_length",
-                                   detail="Content-Length is not a number") from None
+                    raise ApiError("Content-Length is not a number", code="request.bad_length") from None
                 if declared > limit:
-                    raise _Refused(413, code="request.too_large",
-                                   detail=f"the body is {declared} bytes, over the {limit}-byte limit")
+                    raise ApiError(f"the body is {declared} bytes, over the {limit}-byte limit",
+                                   code="request.too_large")
         chunks: list[bytes] = []
         size = 0
         while True:
             try:
                 message = await asyncio.wait_for(receive(), self.limits.body_timeout)
             except TimeoutError:
-                raise _Refused(408, code="request.body_timeout",
-                               detail=f"no body data for {self.limits.body_timeout:g} s") from None
+                raise ApiError(f"no body data for {self.limits.body_timeout:g} s",
+                               code="request.body_timeout") from None
             if message["type"] == "http.disconnect":
-                raise _Refused(400, code="request.disconnected", detail="the client left before sending its body")
+                raise ApiError("the client left before sending its body", code="request.disconnected")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise _Refused(413, code="request.too_large", detail=f"the body is over the {limit}-byte limit")
+                raise ApiError(f"the body is over the {limit}-byte limit", code="request.too_large")
             if chunk:
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
 
-async def _problem(send: Send, status: int, code: str, detail: str, instance: str) -> None:
-    body = json.dumps({"type": f"https://eidln.example/problems/{code}", "title": code, "status": status,
-                       "code": code, "detail": detail, "instance": instance[:200]}).encode()
+async def _problem(send: Send, refused: ApiError, instance: str) -> None:
+    status, problem_body = problem(refused, instance)
+    body = json.dumps(problem_body).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/problem+json"),
+                "headers": [(b"content-type", PROBLEM.encode()),
                             (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
 

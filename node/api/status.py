@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.vocab import Status
+from did_method.timefmt import xml_datetime
 from node import statuslist
 from node.statuslist import status_indexes
+from node.sync.indexdb import IndexReader
 from wallet.credentials import VC_CONTEXT
 from wallet.dataintegrity import document_loader, sign
 from wallet.keys import Signer
@@ -36,9 +38,10 @@ class StatusIssuer:
     base_url: str  # e.g. https://node.example (the lists live at <base>/v1/status/<purpose>)
 
 
-def status_list_credential(db: sqlite3.Connection, issuer: StatusIssuer, purpose: str, *,
+def status_list_credential(db: IndexReader | sqlite3.Connection, issuer: StatusIssuer, purpose: str, *,
                            clock: Callable[[], float]) -> dict[str, Any]:
-    entries = status_indexes(db)
+    reader = db if isinstance(db, IndexReader) else IndexReader(db)
+    entries = status_indexes(reader)
     bits = statuslist.new(max(len(entries), statuslist.MIN_ENTRIES))
     flagged = int(Status.REVOKED) if purpose == "revocation" else int(Status.SUSPENDED)
     for i, (_, status) in enumerate(entries):
@@ -47,10 +50,10 @@ def status_list_credential(db: sqlite3.Connection, issuer: StatusIssuer, purpose
     url = f"{issuer.base_url}/v1/status/{purpose}"
     # never before the newest indexed block: a chain's clock may run a little ahead of the wall clock, and the
     # signing key must already be on the ledger at the proof's `created`
-    head = db.execute("SELECT MAX(timestamp) FROM blocks").fetchone()[0] or 0
+    head = reader.newest_block_time()
     now = datetime.fromtimestamp(max(int(clock()), head), UTC)
     unsigned = {"@context": [VC_CONTEXT], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-                "issuer": issuer.did, "validFrom": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "issuer": issuer.did, "validFrom": xml_datetime(now),
                 "credentialSubject": statuslist.status_list_subject(id=f"{url}#list", purpose=purpose, bits=bits)}
     return sign(unsigned, issuer.signer, verification_method=issuer.verification_method, created=now,
                 loader=document_loader)

@@ -12,9 +12,11 @@ Request and response shapes are those of ATIS-1000082 as the independent impleme
 Decisions:
 
 * Errors on ``/stir/v1/*`` are ATIS/OMA service exceptions, never RFC 9457 problems:
-  ``{"requestError": {"serviceException" | "policyException": {"messageId", "text", "variables"}}}``. They are
-  produced here, inside the routes and a catch-all ``/stir/v1/{rest}`` route, so the rest of the app (RFC 9457
-  problems) is untouched.
+  ``{"requestError": {"serviceException" | "policyException": {"messageId", "text", "variables"}}}``. The routes
+  (and a catch-all ``/stir/v1/{rest}`` route) raise a :class:`~node.api.errors.ServiceException`, a coded error whose
+  code is the ``messageId``; the app's one handler (:mod:`node.api.errors`, installed by :func:`add_stir`) answers it in
+  that shape, so the rest of the app (RFC 9457 problems) is untouched. A bad value the SHAKEN layer refuses (a
+  telephone number, a claim) is SVC4005 naming the parameter: the spec's mapping, not a rename of its code.
 * Message ids have four digits (SVC4000-SVC4007, POL4050, POL5000). Vermouth writes some of them with five
   (``SVC40001``); its own ``SVC4000``/``SVC4003`` and the OMA numbering show those are typos.
 * Checks run in HTTP order: path (404 SVC4003), method (405 POL4050), Accept (406 SVC4002), Content-Type
@@ -61,11 +63,14 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from node.api import schemas
+from node.api import errors, schemas
+from node.api.errors import EXCEPTIONS, ServiceException
 from node.api.metrics import Metrics
 from node.shaken.errors import ShakenError
-from node.shaken.sign import ATTEST_LEVELS, ShakenSigner, canonical_tn
+from node.shaken.sign import ShakenSigner
 from wallet import strictjson
+from wallet.passport import PassportError, canonical_tn
+from wallet.passport.shaken import ATTEST_LEVELS, PPT
 
 if TYPE_CHECKING:
     from node.shaken.verify import StiVerifier, Verification
@@ -81,44 +86,7 @@ VERIFY_THREADS = 16  # verifications running at once per router; more wait (asyn
 IAT_WINDOW = 60
 JSON = "application/json"
 
-# messageId -> (HTTP status, text); %1, %2 are filled from ``variables`` by the client.
-EXCEPTIONS: dict[str, tuple[int, str]] = {
-    "SVC4000": (400, "Error: Missing JSON body in the request."),
-    "SVC4001": (400, "Error: Missing mandatory parameter '%1'."),
-    "SVC4002": (406, "Error: Requested response body type '%1' is not supported."),
-    "SVC4003": (404, "Error: Requested resource was not found."),
-    "SVC4004": (415, "Error: Unsupported request body type, expected '%1'."),
-    "SVC4005": (400, "Error: Invalid '%1' parameter value: %2."),
-    "SVC4006": (400, "Error: Failed to parse received message body: '%1'."),
-    "SVC4007": (411, "Error: Missing mandatory Content-Length header."),
-    "POL4050": (405, "Error: Method Not Allowed: Invalid HTTP method used"),
-    "POL5000": (500, "Error: Internal Server Issue"),
-}
 SERVICES = ("signing", "verification")
-
-
-class ServiceException(Exception):
-    """An ATIS-1000082 service (``SVC``) or policy (``POL``) exception; :meth:`response` renders it."""
-
-    def __init__(self, message_id: str, *variables: str) -> None:
-        if message_id not in EXCEPTIONS:
-            raise ValueError(f"unknown ATIS-1000082 messageId {message_id!r}")
-        super().__init__(f"{message_id} {list(variables)}")
-        self.message_id = message_id
-        self.variables = [str(v)[:200] for v in variables]
-
-    @property
-    def status(self) -> int:
-        return EXCEPTIONS[self.message_id][0]
-
-    def body(self) -> dict[str, Any]:
-        kind = "policyException" if self.message_id.startswith("POL") else "serviceException"
-        return {"requestError": {kind: {"messageId": self.message_id, "text": EXCEPTIONS[self.message_id][1],
-                                        "variables": self.variables}}}
-
-    def response(self) -> JSONResponse:
-        headers = {"Allow": "POST"} if self.message_id == "POL4050" else None
-        return JSONResponse(self.body(), status_code=self.status, headers=headers)
 
 
 def _missing(name: str) -> ServiceException:
@@ -225,7 +193,7 @@ def _tn(value: object, path: str) -> str:
         raise _invalid(path, "must not be empty")
     try:
         return canonical_tn(value, path)
-    except ShakenError as exc:
+    except PassportError as exc:
         raise _invalid(path, exc.message) from None
 
 
@@ -276,7 +244,7 @@ def _sign(signer: ShakenSigner, req: dict[str, Any], now: float) -> str:
     origid = _string(req, "origid", "origid")
     if len(origid) > 128:
         raise _invalid("origid", "longer than 128 characters")
-    if "ppt" in req and req["ppt"] != "shaken":
+    if "ppt" in req and req["ppt"] != PPT:
         raise _invalid("ppt", "only 'shaken' is signed here")
     (orig,) = _party(req, "orig", many=False, strict=True)
     dest = _party(req, "dest", many=True, strict=True, array_only=True)
@@ -334,13 +302,13 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
             try:
                 req = await _json_body(request, "signingRequest")
                 identity = _sign(signer, req, clock())
-            except ServiceException as exc:
+            except ServiceException as exc:  # counted here, answered by the app's handler
                 _signed(exc.message_id, started)
-                return exc.response()
-            except Exception:
+                raise
+            except Exception as exc:
                 log.exception("signing failed")
                 _signed("POL5000", started)
-                return ServiceException("POL5000").response()
+                raise ServiceException("POL5000") from exc
             _signed("ok", started)
             return JSONResponse({"signingResponse": {"identity": identity}})
 
@@ -353,13 +321,13 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
                 req = await _json_body(request, "verificationRequest")
                 call = _verification(verifier, req)
                 answer = _answer(await anyio.to_thread.run_sync(call, limiter=limiter))
-            except ServiceException as exc:
+            except ServiceException as exc:  # counted here, answered by the app's handler
                 _verified(exc.message_id, None, started)
-                return exc.response()
-            except Exception:
+                raise
+            except Exception as exc:
                 log.exception("verification failed")
                 _verified("POL5000", None, started)
-                return ServiceException("POL5000").response()
+                raise ServiceException("POL5000") from exc
             _verified(answer.get("verstat", ""), answer.get("reasoncode"), started)
             return JSONResponse({"verificationResponse": answer})
 
@@ -369,9 +337,7 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
                  include_in_schema=False)
     def other(rest: str) -> JSONResponse:
         """Unknown paths are SVC4003; a known service with another method is POL4050."""
-        if rest in offered:
-            return ServiceException("POL4050").response()
-        return ServiceException("SVC4003").response()
+        raise ServiceException("POL4050" if rest in offered else "SVC4003")
 
     return r
 
@@ -379,7 +345,9 @@ def stir_router(*, signer: ShakenSigner | None, verifier: StiVerifier | None, cl
 def add_stir(app: FastAPI, *, signer: ShakenSigner | None, verifier: StiVerifier | None,
              clock: Callable[[], float] = time.time, metrics: Metrics | None = None,
              verify_threads: int = VERIFY_THREADS) -> None:
-    """Mount the ATIS-1000082 routes (and ``/metrics`` when ``metrics`` is given) on ``app``."""
+    """Mount the ATIS-1000082 routes (and ``/metrics`` when ``metrics`` is given) on ``app``, with the error handler
+    that answers their service exceptions (:func:`node.api.errors.install`)."""
+    errors.install(app)
     app.include_router(stir_router(signer=signer, verifier=verifier, clock=clock, metrics=metrics,
                                    verify_threads=verify_threads))
     if metrics is not None:

@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from contracts.vocab import Flags, Kind
-from did_method.document import parse_date_time_stamp
 from did_method.errors import DidError
 from did_method.ident import KeyType
 from did_method.multikey import decode_public_key
 from did_method.syntax import format_did, parse_did, parse_did_url
+from did_method.timefmt import parse_date_time_stamp, xml_datetime
 from node.attest.bundle import (
     _RECORD,
     FORMAT,
@@ -41,8 +41,9 @@ from wallet.dataintegrity import document_loader
 from wallet.dataintegrity import verify as verify_proof
 from wallet.dataintegrity.canon import Loader
 from wallet.errors import CodedError
-from wallet.passport import b64url_decode, b64url_encode, canonical_json, decode, parse_identity
+from wallet.passport import b64url_decode, b64url_encode, canonical_json, parse_identity
 from wallet.passport import verify_signature as verify_passport
+from wallet.passport.shaken import ShakenPassport, decode_shaken
 
 __all__ = ["verify_bundle"]
 
@@ -183,11 +184,11 @@ class _Verifier:
             verify_chain(self.certs[0], self.certs[1:], list(self.roots), now=when)
         except ShakenError as exc:
             raise _Bad(exc.message) from None
-        return f"{self.certs[0].subject.rfc4514_string()} chains to a trusted root at {when:%Y-%m-%dT%H:%M:%SZ}"
+        return f"{self.certs[0].subject.rfc4514_string()} chains to a trusted root at {xml_datetime(when)}"
 
-    def shaken(self) -> Any:
+    def shaken(self) -> ShakenPassport:
         try:
-            return decode(parse_identity(self.d["identity"]).token)
+            return decode_shaken(parse_identity(self.d["identity"]).token)  # the one SHAKEN PASSporT decoder
         except CodedError as exc:
             raise _Bad(f"the OSP's Identity header does not parse ({exc.code}: {exc.message})") from None
 
@@ -196,7 +197,7 @@ class _Verifier:
         parsed = self.shaken()
         _need(parsed.header.get("alg") == "ES256" and parsed.header.get("ppt") == "shaken", "not an ES256 SHAKEN "
                                                                                            "PASSporT")
-        _need(verify_passport(parsed, KeyType.P256, self.key or b""), "the SHAKEN PASSporT is not signed by the "
+        _need(verify_passport(parsed.parsed, KeyType.P256, self.key or b""), "the SHAKEN PASSporT is not signed by the "
                                                                       "bundle's OSP key")
         return f"SHAKEN PASSporT signed by the OSP key (x5u {str(parsed.header.get('x5u'))[:120]})"
 
@@ -358,7 +359,7 @@ class _Verifier:
             start, end = parse_date_time_stamp(vc.get("validFrom")), parse_date_time_stamp(vc.get("validUntil"))
             _need(start is not None and end is not None and start <= when < end,
                   f"{vc.get('id')} was not valid at the decision ({vc.get('validFrom')} .. {vc.get('validUntil')})")
-        return f"every credential valid at {datetime.fromtimestamp(when, UTC):%Y-%m-%dT%H:%M:%SZ}"
+        return f"every credential valid at {xml_datetime(when)}"
 
     def vetting(self) -> str:
         ev = self.d["evidence"]

@@ -41,14 +41,6 @@ __all__ = ["AttestationEngine", "Decision", "Evidence", "Mechanism"]
 
 log = logging.getLogger("eidln.attest")
 
-_PASSPORT_REASON = {
-    "passport.too_large": "ppt.too_large",
-    "passport.wrong_ppt": "ppt.wrong_type",
-    "passport.alg_not_allowed": "ppt.alg_not_allowed",
-    "passport.bad_kid": "ppt.bad_kid",
-    "passport.bad_claims": "ppt.bad_claims",
-}
-
 
 class Evidence(Protocol):
     def to_json(self) -> dict[str, object]: ...
@@ -200,7 +192,7 @@ class AttestationEngine:
         try:
             call = parse_call(header)
         except PassportError as exc:
-            return Reason(_PASSPORT_REASON.get(exc.code, "ppt.malformed"), exc.message)
+            return Reason.refused(exc)
         if call.alg not in trunk.algorithms:
             return Reason("ppt.alg_not_allowed", f"{call.alg} is not allowed on trunk {trunk.trunk}")
         if call.iat < now - trunk.freshness:

@@ -2,13 +2,22 @@
 
 A :class:`Reason` is data, not an exception: the engine collects one per check that decided (or failed) and the
 decision record keeps them for audit and traceback. ``docs/errors.md`` lists every code (a test keeps it in sync).
+
+Reason codes keep the names of the checks that set them, with one documented translation: a refused enterprise
+PASSporT's :class:`~wallet.passport.PassportError` code (``passport.*``, what is wrong with a token) becomes the
+decision's ``ppt.*`` reason (why this call's PASSporT proved nothing) by :data:`FROM_PASSPORT`, a table over every
+PASSporT code, and :meth:`Reason.refused` keeps the raised code at the head of the detail
+(``passport.bad_base64: …``). The ``ppt.*`` names are the decision's published vocabulary (the ``/v1/attest`` answer,
+audit records, signed traceback bundles, metrics labels), so they stay.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Reason", "REASONS"]
+from wallet.passport import PassportError
+
+__all__ = ["Reason", "REASONS", "FROM_PASSPORT"]
 
 REASONS: dict[str, str] = {
     # outcomes
@@ -73,6 +82,28 @@ REASONS: dict[str, str] = {
 }
 
 
+# passport.* (raised by wallet.passport.parse_call) -> ppt.* (a reason above); every PASSporT code is listed
+# (tests/node/attest/test_engine.py checks it).
+FROM_PASSPORT: dict[str, str] = {
+    "passport.malformed": "ppt.malformed",
+    "passport.bad_base64": "ppt.malformed",
+    "passport.duplicate_key": "ppt.malformed",
+    "passport.bad_header": "ppt.malformed",
+    "passport.too_large": "ppt.too_large",
+    "passport.wrong_ppt": "ppt.wrong_type",
+    "passport.alg_not_allowed": "ppt.alg_not_allowed",
+    "passport.bad_kid": "ppt.bad_kid",
+    "passport.bad_claims": "ppt.bad_claims",
+    "passport.missing_claim": "ppt.bad_claims",
+    "passport.bad_rcd": "ppt.bad_claims",
+    "passport.no_integrity": "ppt.bad_claims",
+    "passport.bad_integrity": "ppt.bad_claims",
+    "passport.dangling_integrity": "ppt.bad_claims",
+    "passport.integrity_mismatch": "ppt.bad_claims",
+    "passport.bad_crn": "ppt.bad_claims",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One reason: a code from :data:`REASONS` and a detail naming the specific value (never key material)."""
@@ -83,6 +114,11 @@ class Reason:
     def __post_init__(self) -> None:
         if self.code not in REASONS:
             raise ValueError(f"unknown reason code {self.code!r}")
+
+    @classmethod
+    def refused(cls, exc: PassportError) -> Reason:
+        """The reason a PASSporT the codec refused gives (:data:`FROM_PASSPORT`), the raised code kept in the detail."""
+        return cls(FROM_PASSPORT[exc.code], f"{exc.code}: {exc.message}")
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "text": REASONS[self.code], **({"detail": self.detail} if self.detail else {})}

@@ -17,7 +17,13 @@ E13, E14, E16, E17, E18, E15, E19, so ``iat`` freshness is judged after the sign
   without ``ppt`` is accepted when the token's own JOSE header says ``ppt: shaken`` (looked at before any fetch:
   anything else is E5 at once, no network); a ``ppt`` parameter that is present and not ``shaken`` is E5.
   ``require_ppt_param=True`` (``EIDLN_STIVS_REQUIRE_PPT=1``) keeps the strict reading: no parameter is E5 as well.
-* ``orig``/``dest`` are compared as canonical TNs (:func:`node.shaken.sign.canonical_tn`); one request ``dest``
+* The PASSporT's header and claim shapes are :func:`wallet.passport.decode_shaken`'s; the order, the fetch and the
+  judgement are this module's.
+* A verdict stopped by an error of a layer below takes its outcome from one table, :data:`FROM_SHAKEN` (step, code):
+  the fetcher's ``shaken.x5u_*`` (E8), the decoder's ``passport.missing_claim`` / ``passport.bad_claims`` (E14), the
+  certificate checks' ``shaken.*`` (E17), each the ATIS-1000082 outcome whose SIP reason it carries. The raised
+  message stays in ``reasondesc``; nothing else here renames a code.
+* ``orig``/``dest`` are compared as canonical TNs (:func:`wallet.passport.canonical_tn`); one request ``dest``
   equal to one of the PASSporT's ``dest.tn`` is enough. ``None`` means "not given" and skips the comparison
   (the HTTP layer enforces ATIS E1 presence); ``time=None`` skips E3 the same way.
 * TNAuthList: ``strict_tnauthlist=False`` accepts the known real-world deviations (libstirshaken's bare URI,
@@ -71,20 +77,29 @@ from wallet.passport import (
     MAX_TOKEN_LENGTH,
     PassportError,
     b64url_decode,
+    canonical_tn,
     check_rcd,
-    decode,
     parse_identity,
     verify_signature,
 )
+from wallet.passport.shaken import ALG, ATTEST_LEVELS, HEADER_MEMBERS, PPT, RCD_CLAIMS, TYP, decode_shaken
 
-from .errors import BAD_CRL, NO_TNAUTHLIST, REVOKED, X5U_REFUSED, ShakenError
+from .errors import (
+    BAD_CERTIFICATE,
+    BAD_CRL,
+    BAD_TNAUTHLIST,
+    NO_TNAUTHLIST,
+    REVOKED,
+    X5U_FETCH_FAILED,
+    X5U_REFUSED,
+    ShakenError,
+)
 from .pki import check_crl, verify_chain
-from .sign import ATTEST_LEVELS, canonical_tn
 from .tnauthlist import TNAuthList
 from .x5u import CertFetcher
 
-__all__ = ["VERSTAT_PASSED", "VERSTAT_FAILED", "VERSTAT_NONE", "REASON_TEXT", "CODES", "RCD_VERIFIED", "RCD_FAILED",
-           "Verification", "StiVerifier"]
+__all__ = ["VERSTAT_PASSED", "VERSTAT_FAILED", "VERSTAT_NONE", "REASON_TEXT", "CODES", "FROM_SHAKEN", "RCD_VERIFIED",
+           "RCD_FAILED", "Verification", "StiVerifier"]
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +110,6 @@ REASON_TEXT = {403: "Stale Date", 428: "Use Identity Header", 436: "Bad Identity
                437: "Unsupported Credential", 438: "Invalid Identity Header"}
 RCD_VERIFIED = "verified"
 RCD_FAILED = "failed"
-_RCD_CLAIMS = ("rcd", "rcdi", "crn")
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,27 @@ _OUTCOMES = {o.code: o for o in (
     _o(code="vs.error", reasoncode=438, desc="The verification service failed on this input."),
 )}
 CODES = frozenset(_OUTCOMES)
+
+# The one table of translated codes (ATIS-1000082 E8, E14, E17 and their SIP reasons 436 / 437 / 438): (step, code of
+# the error that stopped it) -> the outcome. A code a step does not list gets the step's default (_DEFAULT).
+FROM_SHAKEN: dict[tuple[str, str], str] = {
+    ("x5u", X5U_FETCH_FAILED): "vs.x5u_fetch_failed",  # E8
+    ("x5u", X5U_REFUSED): "vs.x5u_refused",
+    ("payload", "passport.bad_claims"): "vs.bad_payload",  # E14 (wallet.passport.decode_shaken)
+    ("payload", "passport.missing_claim"): "vs.missing_claim",
+    ("chain", BAD_CERTIFICATE): "vs.cert_untrusted",  # E17
+    ("crl", BAD_CERTIFICATE): "vs.cert_untrusted",
+    ("crl", REVOKED): "vs.cert_revoked",
+    ("crl", BAD_CRL): "vs.bad_crl",
+    ("tnauthlist", BAD_TNAUTHLIST): "vs.bad_tnauthlist",  # a certificate whose extensions do not parse, too
+    ("tnauthlist", NO_TNAUTHLIST): "vs.no_tnauthlist",
+}
+_DEFAULT = {"x5u": "vs.x5u_fetch_failed", "payload": "vs.bad_payload", "chain": "vs.cert_untrusted",
+            "crl": "vs.cert_untrusted", "tnauthlist": "vs.bad_tnauthlist"}
+
+
+def _outcome(step: str, code: str) -> str:
+    return FROM_SHAKEN.get((step, code), _DEFAULT[step])
 
 
 @dataclass(frozen=True)
@@ -248,34 +283,9 @@ def _lacks_info(identity: str) -> bool:
     return not any(part.split("=", 1)[0].strip().lower() == "info" for part in identity.split(";")[1:])
 
 
-def _check_claims(claims: dict[str, Any]) -> tuple[str, list[str], int, str]:
-    """E14: (orig, dest list, iat, attest) with TNs canonicalised, or ``_Fail``."""
-    for name in ("attest", "dest", "iat", "orig", "origid"):
-        if name not in claims:
-            raise _Fail("vs.missing_claim", f"Missing '{name}' mandatory claim in PASSporT payload.")
-    orig, dest, iat, attest = claims["orig"], claims["dest"], claims["iat"], claims["attest"]
-    if not isinstance(orig, dict) or not isinstance(orig.get("tn"), str):
-        raise _Fail("vs.bad_payload", "'orig' is not an object with a 'tn' string.")
-    tns = dest.get("tn") if isinstance(dest, dict) else None
-    if not isinstance(tns, list) or not tns or not all(isinstance(t, str) for t in tns):
-        raise _Fail("vs.bad_payload", "'dest' is not an object with a non-empty 'tn' array of strings.")
-    if isinstance(iat, bool) or not isinstance(iat, int):
-        raise _Fail("vs.bad_payload", "'iat' is not an integer.")
-    if not isinstance(attest, str) or not isinstance(claims["origid"], str) or not claims["origid"]:
-        raise _Fail("vs.bad_payload", "'attest' and 'origid' must be strings.")
-    try:  # the sentence names the claim, never its unverified value (module docstring)
-        orig_tn = canonical_tn(orig["tn"], "orig")
-    except ShakenError:
-        raise _Fail("vs.bad_payload", "'orig.tn' is not a telephone number.") from None
-    try:
-        return orig_tn, [canonical_tn(t, "dest") for t in tns], iat, attest
-    except ShakenError:
-        raise _Fail("vs.bad_payload", "'dest.tn' holds a value that is not a telephone number.") from None
-
-
 def _rich_call_data(claims: dict[str, Any]) -> dict[str, Any]:
     """The :class:`Verification` fields for the RFC 9795 claims of a passed verification (module docstring)."""
-    rcd, rcdi, crn = (claims.get(name) for name in _RCD_CLAIMS)
+    rcd, rcdi, crn = (claims.get(name) for name in RCD_CLAIMS)
     check = check_rcd(rcd, rcdi, crn=crn)
     if not check.ok:
         return {"rcd_status": RCD_FAILED, "rcd_reason": check.code}
@@ -285,7 +295,7 @@ def _rich_call_data(claims: dict[str, Any]) -> dict[str, Any]:
 def _same_tn(request: str, claim: str) -> bool:
     try:
         return canonical_tn(request) == claim
-    except ShakenError:
+    except PassportError:
         return False
 
 
@@ -334,10 +344,10 @@ class StiVerifier:
         attest = claims.get("attest") if claims is not None else None
         origid = claims.get("origid") if claims is not None else None
         rich: dict[str, Any] = {}
-        if claims is not None and any(claims.get(name) is not None for name in _RCD_CLAIMS):
+        if claims is not None and any(claims.get(name) is not None for name in RCD_CLAIMS):
             rich = _rich_call_data(claims) if outcome.verstat == VERSTAT_PASSED else {}
             if rich.get("rcd_status") != RCD_VERIFIED:  # nor through ``claims``
-                claims = {k: v for k, v in claims.items() if k not in _RCD_CLAIMS}
+                claims = {k: v for k, v in claims.items() if k not in RCD_CLAIMS}
         return Verification(
             verstat=outcome.verstat,
             reasoncode=outcome.reasoncode,
@@ -369,36 +379,38 @@ class StiVerifier:
                 raise _Fail("vs.stale_date")
         if header.compact:  # E4
             raise _Fail("vs.compact_form")
-        if header.ppt is None and (self.require_ppt_param or jose.get("ppt") != "shaken"):  # E5, no parameter
+        if header.ppt is None and (self.require_ppt_param or jose.get("ppt") != PPT):  # E5, no parameter
             raise _Fail("vs.bad_ppt_param", "Identity header is received without a 'ppt' parameter "
                         + ("(strict mode requires 'shaken')." if self.require_ppt_param else
                            "and its PASSporT header does not say 'ppt': 'shaken'."))
-        if header.ppt is not None and header.ppt != "shaken":  # E5
+        if header.ppt is not None and header.ppt != PPT:  # E5
             raise _Fail("vs.bad_ppt_param")
         info = urlsplit(header.info)
         if info.scheme not in ("http", "https") or not info.netloc:  # E7
             raise _Fail("vs.bad_info")
         state.x5u = header.info
         chain = self._fetch(header.info)  # E8
-        for name in ("ppt", "typ", "x5u", "alg"):  # E9
+        for name in HEADER_MEMBERS:  # E9
             if name not in jose:
                 raise _Fail("vs.missing_header_claim", f"Missing {name} claim in the PASSporT header.")
         if jose["x5u"] != header.info:  # E10
             raise _Fail("vs.x5u_mismatch")
-        if jose["typ"] != "passport":  # E11
+        if jose["typ"] != TYP:  # E11
             raise _Fail("vs.bad_typ")
-        if jose["alg"] != "ES256":  # E12
+        if jose["alg"] != ALG:  # E12
             raise _Fail("vs.bad_alg")
-        if header.alg not in (None, "ES256"):
+        if header.alg not in (None, ALG):
             raise _Fail("vs.bad_alg", "The Identity header's 'alg' parameter is not 'ES256'.")
-        if jose["ppt"] != "shaken":  # E13
+        if jose["ppt"] != PPT:  # E13
             raise _Fail("vs.bad_ppt")
-        try:  # E14
-            parsed = decode(header.token)
-        except PassportError as exc:
-            raise _Fail("vs.bad_payload", f"Payload is corrupt ({exc.code}).") from None
+        try:  # E14: the strict decoder, then the claim shapes (the sentence names a claim, never quotes it)
+            passport = decode_shaken(header.token)
+        except PassportError as exc:  # a claim refused: the decoder's sentence; a token that does not decode: its code
+            detail = exc.message if ("payload", exc.code) in FROM_SHAKEN else f"Payload is corrupt ({exc.code})."
+            raise _Fail(_outcome("payload", exc.code), detail) from None
+        parsed = passport.parsed
         state.claims = parsed.claims
-        orig_tn, dest_tns, iat, attest = _check_claims(parsed.claims)
+        orig_tn, dest_tns, iat, attest = passport.orig, passport.dest, passport.iat, passport.attest
         if orig is not None and not (isinstance(orig, str) and _same_tn(orig, orig_tn)):  # E16
             raise _Fail("vs.orig_mismatch")
         if dest is not None:
@@ -420,7 +432,7 @@ class StiVerifier:
         try:
             return self.fetcher.fetch(url)
         except ShakenError as exc:
-            code = "vs.x5u_refused" if exc.code == X5U_REFUSED else "vs.x5u_fetch_failed"
+            code = _outcome("x5u", exc.code)
             raise _Fail(code, f"{_OUTCOMES[code].desc} ({exc.message})") from None
 
     def _check_certificate(self, chain: tuple[x509.Certificate, ...], orig_tn: str, now: float) -> bytes:
@@ -432,19 +444,18 @@ class StiVerifier:
         try:
             verify_chain(leaf, intermediates, self.roots, now=at)
         except ShakenError as exc:
-            raise _Fail("vs.cert_untrusted", f"Failed to authenticate CA ({exc.message}).") from None
+            raise _Fail(_outcome("chain", exc.code), f"Failed to authenticate CA ({exc.message}).") from None
         if self.crls:
             issuers = [c for c in intermediates + self.roots if c.subject == leaf.issuer]
             try:
                 for issuer in issuers[:1]:
                     check_crl(leaf, issuer, self.crls, now=at)
             except ShakenError as exc:
-                code = {REVOKED: "vs.cert_revoked", BAD_CRL: "vs.bad_crl"}.get(exc.code, "vs.cert_untrusted")
-                raise _Fail(code) from None
+                raise _Fail(_outcome("crl", exc.code)) from None
         try:
             tnal = TNAuthList.from_certificate(leaf, strict=self.strict_tnauthlist)
         except ShakenError as exc:
-            code = "vs.no_tnauthlist" if exc.code == NO_TNAUTHLIST else "vs.bad_tnauthlist"
+            code = _outcome("tnauthlist", exc.code)
             raise _Fail(code, f"{str(_OUTCOMES[code].desc)[:-1]} ({exc.message}).") from None
         if tnal.entries and not tnal.spcs and not tnal.covers(orig_tn):
             raise _Fail("vs.tn_not_authorized")

@@ -2,7 +2,9 @@
 
 Nothing here reads the clock, fetches certificates or judges claims. :func:`encode` signs canonical bytes with a
 :class:`wallet.keys.Signer`; :func:`decode` and :func:`parse_identity` take untrusted text and raise only
-:class:`PassportError`; :func:`verify_signature` returns a bool. Rich call data (RFC 9795 ``rcd``, ``rcdi``,
+:class:`PassportError`; :func:`verify_signature` returns a bool. The two PASSporT types each have one module that owns
+their header, claims and bytes: the enterprise PASSporT (:mod:`wallet.passport.enterprise`) and the SHAKEN PASSporT
+(:mod:`wallet.passport.shaken`). Rich call data (RFC 9795 ``rcd``, ``rcdi``,
 ``crn``) has its shapes and integrity strings in :mod:`wallet.passport.rcd`.
 """
 
@@ -22,6 +24,7 @@ from wallet.passport.rcd import (
     url_references,
     verify_content,
 )
+from wallet.passport.shaken import ShakenPassport, decode_shaken, shaken_header, shaken_identity, shaken_passport
 from wallet.passport.tn import canonical_tn
 from wallet.passport.token import (
     ALLOWED_ALGORITHMS,
@@ -72,4 +75,9 @@ __all__ = [
     "rcdi_for",
     "url_references",
     "verify_content",
+    "ShakenPassport",
+    "decode_shaken",
+    "shaken_header",
+    "shaken_identity",
+    "shaken_passport",
 ]

@@ -20,6 +20,7 @@ CODES = frozenset({
     "passport.bad_header",  # a SIP Identity header value that does not parse
     "passport.too_large",  # a token or header value longer than the configured limit
     "passport.bad_claims",  # claims or header members of the wrong shape (or that the encoder cannot serialize)
+    "passport.missing_claim",  # a mandatory claim is absent (SHAKEN: attest, dest, iat, orig, origid)
     "passport.wrong_ppt",  # a PASSporT of another type than the reader expects (e.g. not ppt "eidln")
     "passport.bad_kid",  # a kid that is not a DID URL naming a key, or an info parameter that differs from it
     # RFC 9795 rich call data (wallet.passport.rcd): raised by rcdi_for, reported by check_rcd

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,9 +115,8 @@ def canonical_json(obj: dict[str, Any]) -> bytes:
         raise PassportError("a PASSporT header or claims set must be a JSON object", code="passport.bad_claims")
     _check_value(obj, 0)
     try:
-        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        return text.encode("utf-8")
-    except (TypeError, ValueError) as exc:  # lone surrogates fail the UTF-8 encoding
+        return strictjson.canonical(obj)  # the one canonical JSON of the project (same bytes)
+    except (TypeError, strictjson.JsonError) as exc:  # NaN, lone surrogates, values that are not JSON
         raise PassportError(f"not serializable as JSON: {exc}", code="passport.bad_claims") from exc
 
 

@@ -130,6 +130,7 @@ def test_connections_are_bounded(base: str) -> None:
             s.close()
 
 
+@pytest.mark.slow
 def test_deep_json_does_not_kill_the_process() -> None:
     """65,536 ``[`` after py-evm and py_ecc raised the recursion limit: a typed error, not SIGSEGV."""
     code = ("import sys, node.api.app, node.chain.embedded; from wallet import strictjson\n"

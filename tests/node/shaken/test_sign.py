@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from did_method import KeyType
 from node.shaken import ShakenError, ShakenSigner
 from wallet.keys import P256Key
-from wallet.passport import b64url_decode, canonical_json, decode, verify_signature
+from wallet.passport import PassportError, b64url_decode, canonical_json, decode, shaken_identity, verify_signature
 
 KEY = P256Key.generate()
 SIGNER = ShakenSigner(KEY, "https://cert.example.org/passport.cer")
@@ -83,3 +83,20 @@ def test_rcdi_needs_rcd_and_crn_must_be_text() -> None:
     for kw in ({"rcdi": {"/icn": "sha256-x"}}, {"crn": ""}, {"crn": 5}):
         with pytest.raises(ShakenError):
             SIGNER.passport(attest="A", orig="1", dest=["2"], iat=7, **kw)  # type: ignore[arg-type]
+
+
+def test_the_service_error_keeps_the_passport_code_as_its_cause() -> None:
+    """The STI-AS has one error, shaken.bad_request; the SHAKEN PASSporT module's code stays readable as the cause."""
+    with pytest.raises(ShakenError) as info:
+        SIGNER.passport(attest="A", orig="1", dest=["2"], iat=7, rcdi={"/icn": "sha256-x"})
+    cause = info.value.__cause__
+    assert info.value.code == "shaken.bad_request" and isinstance(cause, PassportError)
+    assert cause.code == "passport.dangling_integrity" and info.value.message == cause.message
+
+
+def test_the_signer_uses_the_shaken_passport_module() -> None:
+    """Same key, same inputs: the signer's bytes are wallet.passport.shaken's (one home for the format)."""
+    args = {"attest": "B", "orig": "12155550121", "dest": ["12155550131"], "iat": 9, "origid": "o"}
+    ours = SIGNER.identity(**args)  # type: ignore[arg-type]
+    theirs = shaken_identity(KEY, x5u=SIGNER.x5u, **args)  # type: ignore[arg-type]
+    assert ours.split(".")[:2] == theirs.split(".")[:2] and ours.split(";")[1:] == theirs.split(";")[1:]

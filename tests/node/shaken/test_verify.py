@@ -399,3 +399,15 @@ def test_rfc9410_reason_header() -> None:
     failed = Verification(VERSTAT_NONE, 438, "Invalid Identity Header", "Payload is corrupt.", "vs.bad_payload")
     assert failed.sip_reason() == 'STIR;cause=438;text="Invalid Identity Header"'
     assert Verification(VERSTAT_PASSED, None, None, None, "vs.passed").sip_reason() is None
+
+
+def test_the_one_translation_table() -> None:
+    """FROM_SHAKEN maps codes the layers below raise (shaken.*, and passport.* of the SHAKEN PASSporT decoder) to
+    outcomes that exist; nothing else in the verifier renames a code."""
+    from node.shaken import errors as shaken_errors
+    from node.shaken.verify import FROM_SHAKEN
+    from wallet.passport import CODES as PASSPORT_CODES
+
+    assert set(FROM_SHAKEN.values()) <= CODES
+    assert {code for _step, code in FROM_SHAKEN} <= shaken_errors.CODES | PASSPORT_CODES
+    assert {step for step, _code in FROM_SHAKEN} == {"x5u", "payload", "chain", "crl", "tnauthlist"}
