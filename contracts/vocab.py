@@ -1,14 +1,21 @@
 """The ledger's vocabulary on the Python side: the values the contracts encode (credential kinds, flags and status,
 member roles), TN ranges with RFC 8226 TNAuthList semantics, the anchor record and the credential registry key.
 
-The numbers here are fixed by the Vyper sources in ``src/`` (``CredentialRegistry.vy``, ``Members.vy``); both the
-wallet (which builds and anchors credentials) and the node (which follows the chain) import them from here, so
-neither imports the other for them.
+The numbers here are fixed by the Vyper sources in ``src/`` (``CredentialRegistry.vy``, ``Members.vy``,
+``NumberAuthority.vy``; ``tests/contracts/test_vocab.py`` compares them); both the wallet (which builds and anchors
+credentials) and the node (which follows the chain) import them from here, so neither imports the other for them,
+and no module writes ``kind == 3``, ``roles & 16`` or ``// 1000`` beside them.
+
+Telephone numbers: :func:`strip_tn` is the one canonicalizer of a number as people and SIP write it (a leading
+``+`` and visual separators dropped); :func:`parse_tn` turns it into the ledger's form, an E.164 number as an
+integer within ``NumberAuthority``'s bounds. The PASSporT form (digits, ``*`` and ``#``) is
+:func:`wallet.passport.tn.canonical_tn`, on top of :func:`strip_tn`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
@@ -17,13 +24,23 @@ from typing import Any
 from contracts.errors import CodedError
 
 __all__ = ["Kind", "Flags", "Status", "Role", "TNRange", "Anchor", "VocabError", "canonical_ranges", "credential_key",
-           "parse_roles", "format_roles"]
+           "parse_roles", "format_roles", "strip_tn", "parse_tn", "BLOCK", "MIN_TN", "MAX_TN", "MAX_RANGE_COUNT",
+           "MAX_CREDENTIAL", "MAX_CHAIN_DEPTH", "NUMBER_HOLDER_ROLES"]
+
+# NumberAuthority.vy
+BLOCK = 1000  # numbers in a thousand-block (BlocksAssigned moves whole blocks)
+MIN_TN = 1_000_000  # the smallest number: 7 digits
+MAX_TN = 999_999_999_999_999  # the largest: 15 digits (E.164)
+MAX_RANGE_COUNT = 100_000  # the most numbers in one range
+# CredentialRegistry.vy
+MAX_CREDENTIAL = 6144  # the most bytes of a credential the registry stores
+MAX_CHAIN_DEPTH = 8  # MAX_DEPTH: delegations below a grant (a chain has at most MAX_CHAIN_DEPTH + 1 links)
 
 
 class VocabError(CodedError, ValueError):
     """A value outside the ledger's vocabulary (codes are the contracts' own)."""
 
-    CODES = frozenset({"numbers.bad_count", "members.bad_roles"})
+    CODES = frozenset({"numbers.bad_count", "numbers.bad_number", "members.bad_roles"})
 
 
 class Kind(IntEnum):
@@ -61,6 +78,27 @@ class TNRange:
 
     def to_abi(self) -> dict[str, int]:
         return {"start": self.start, "count": self.count}
+
+
+_TN_SEPARATORS = re.compile(r"[\s().-]")  # RFC 3966 visual separators, and white space
+_E164 = re.compile(r"[0-9]{7,15}")
+
+
+def strip_tn(text: str) -> str:
+    """A telephone number without its visual separators (white space, ``-``, ``.``, parentheses) and its leading
+    ``+``: ``"+1 (202) 555-0100"`` -> ``"12025550100"``. What is left is not checked (callers check their form)."""
+    tn = _TN_SEPARATORS.sub("", text)
+    return tn[1:] if tn.startswith("+") else tn
+
+
+def parse_tn(text: object) -> int:
+    """An E.164 number as the ledger holds it: :func:`strip_tn`, then 7 to 15 ASCII digits within
+    ``MIN_TN``..``MAX_TN`` (no leading zero), as an integer. Else ``numbers.bad_number``, the contract's code."""
+    digits = strip_tn(text) if isinstance(text, str) else ""
+    if not _E164.fullmatch(digits) or not MIN_TN <= int(digits) <= MAX_TN:
+        raise VocabError(f"{str(text)[:40]!r} is not an E.164 number (7 to 15 digits, optional '+')",
+                         code="numbers.bad_number")
+    return int(digits)
 
 
 def canonical_ranges(ranges: Iterable[TNRange]) -> tuple[TNRange, ...]:
@@ -111,6 +149,9 @@ class Role(IntFlag):
     TN_RESELLER = 8
     VETTER = 16
     OSP = 32
+
+
+NUMBER_HOLDER_ROLES = Role.TNSP | Role.RESP_ORG  # who may hold numbers and issue grants (CredentialRegistry.vy)
 
 
 def parse_roles(text: str) -> Role:

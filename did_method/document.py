@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from did_method.errors import MultikeyError
 from did_method.ident import KeyType
 from did_method.multikey import encode_public_key
 from did_method.syntax import is_valid_fragment
+from did_method.timefmt import parse_date_time_stamp, xml_datetime
 
 __all__ = ["Change", "DidState", "VerificationKey", "replay", "render", "xml_datetime", "parse_date_time_stamp",
            "RELATIONSHIPS", "CONTEXT"]
@@ -135,20 +135,3 @@ def render(did: str, st: DidState) -> dict[str, Any]:
     if services:
         doc["service"] = services
     return doc
-
-
-def parse_date_time_stamp(text: object) -> int | None:
-    """An XML Schema ``dateTimeStamp`` (time zone required; ``Z`` or an offset) as Unix seconds, or None
-    if ``text`` is not one. The inverse of :func:`xml_datetime`; callers raise their own typed error."""
-    if not isinstance(text, str):
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return None if when.tzinfo is None else int(when.timestamp())
-
-
-def xml_datetime(timestamp: int) -> str:
-    """DID Core metadata time: XML Schema dateTime, UTC, no fractional seconds."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

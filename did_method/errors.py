@@ -46,7 +46,7 @@ class DidError(CodedError):
     project's one error tree (:class:`contracts.errors.CodedError`); its codes are the DID Resolution keywords.
     """
 
-    CODES = None
+    CODES: ClassVar[frozenset[str] | None] = None
     code = "internalError"
     problem_name: ClassVar[str] = "INTERNAL_ERROR"
     title: ClassVar[str] = "An unexpected error occurred during DID resolution or dereferencing."

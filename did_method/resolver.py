@@ -18,13 +18,12 @@ from did_method.document import (
     Change,
     DidState,
     VerificationKey,
-    parse_date_time_stamp,
     render,
     replay,
-    xml_datetime,
 )
 from did_method.errors import Deactivated, DidError, InternalError, InvalidOptions, NotFound
 from did_method.syntax import Did, parse_did, parse_did_url
+from did_method.timefmt import parse_date_time_stamp, xml_datetime
 
 __all__ = ["DidHistory", "ResolutionResult", "Resolver", "MEDIA_TYPE_DOCUMENT", "parse_version_time"]
 

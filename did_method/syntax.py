@@ -16,8 +16,8 @@ Decisions:
   appear once each and their values are checked; unknown parameters are kept as given.
 * Every fragment a did:eidln document uses is a ledger fragment (``String[32]`` on-chain), so a DID URL
   fragment must match ``[A-Za-z0-9._-]{1,32}``; anything else is ``invalidDidUrl``.
-* The base58 codec is a dozen lines here rather than a dependency. py-multibase is not a runtime
-  dependency of the project, and its base58btc codec (2.0.0) drops leading zero bytes both ways
+* The base58 codec is a dozen lines here rather than a dependency. py-multibase is not a dependency
+  of the project (docs/dependencies.md): its base58btc codec (2.0.0) drops leading zero bytes both ways
   (``encode(bytes(16))`` gives ``"z1"``; ``"z11233QC4"`` decodes to 4 bytes, not 6), which would merge distinct
   ids. Leading zero bytes are exactly what the canonical-id rule is about, so the codec is ours and tested on
   the base58 draft's vectors (draft-msporny-base58) and the did:key vectors.
@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from did_method.errors import InvalidDid, InvalidDidUrl, MethodNotSupported
 from did_method.ident import KeyType, self_certifying_id
+from did_method.timefmt import parse_date_time_stamp
 
 __all__ = [
     "METHOD",
@@ -297,7 +297,7 @@ def _check_parameters(params: dict[str, str]) -> None:
     if version_id is not None and not _VERSION_ID.fullmatch(version_id):
         raise InvalidDidUrl(f"versionId {_show(version_id)} is not a block number in decimal")
     if version_time is not None:
-        if not _VERSION_TIME.fullmatch(version_time) or not _is_real_time(version_time):
+        if not _VERSION_TIME.fullmatch(version_time) or parse_date_time_stamp(version_time) is None:
             raise InvalidDidUrl(f"versionTime {_show(version_time)} is not a UTC time like 2026-01-31T12:00:00Z")
     if version_id is not None and version_time is not None:
         raise InvalidDidUrl("versionId and versionTime cannot be used together")
@@ -314,14 +314,6 @@ def _check_parameters(params: dict[str, str]) -> None:
     hashlink = params.get("hl")
     if hashlink is not None and (not hashlink or not _ASCII_PRINTABLE.fullmatch(hashlink)):
         raise InvalidDidUrl("hl must be a non-empty ASCII hashlink")
-
-
-def _is_real_time(text: str) -> bool:
-    try:
-        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        return False
-    return True
 
 
 def _pct_decode(text: str) -> str:

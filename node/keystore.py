@@ -10,9 +10,7 @@ damaged or hostile file is ``keystore.corrupt``, never a crash of the interprete
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 
 from node.errors import NodeError
 from wallet import strictjson
+from wallet.files import write_atomic
 
 __all__ = ["KeystoreError", "Keystore"]
 
@@ -80,24 +79,10 @@ class Keystore:
         acct = Account.from_key(private_key) if private_key else Account.create()
         blob = Account.encrypt(acct.key, self._need_passphrase(), kdf="scrypt")
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
         try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(blob, f)
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(tmp, path)  # atomic, and refuses to replace an existing key
-            except FileExistsError:
-                raise KeystoreError(f"an account named {name!r} exists already", code="keystore.exists") from None
-        finally:
-            os.unlink(tmp)
-        dfd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+            write_atomic(path, json.dumps(blob).encode(), replace=False, mode=0o600)  # never replaces a key
+        except FileExistsError:
+            raise KeystoreError(f"an account named {name!r} exists already", code="keystore.exists") from None
         return acct
 
     def load(self, name: str) -> LocalAccount:

@@ -14,12 +14,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from contracts.vocab import Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
-from did_method.document import parse_date_time_stamp
+from contracts.vocab import MAX_CREDENTIAL, Anchor, Flags, Kind, TNRange, canonical_ranges, credential_key
 from did_method.syntax import parse_did
+from did_method.timefmt import parse_date_time_stamp, xml_datetime
 from wallet import strictjson
 from wallet.errors import WalletError
 from wallet.passport.rcd import check_integrity
@@ -38,7 +37,6 @@ _KIND_OF = {v: k for k, v in TYPES.items()}
 # relaying or originating for its tenants, a reseller.
 ROLES = ("enterprise", "vendor", "platform", "reseller")
 _DEFAULT_ROLE = {Kind.TN_RIGHT_TO_USE: "enterprise", Kind.TN_DELEGATION: "vendor"}  # a v1 credential has no role
-MAX_ANCHORED = 6144  # CredentialRegistry.vy MAX_CREDENTIAL: the most bytes a credential on the ledger has
 
 
 class CredentialError(WalletError):
@@ -46,10 +44,6 @@ class CredentialError(WalletError):
 
     def __init__(self, message: str, *, code: str = "wallet.bad_credential") -> None:
         super().__init__(message, code=code)
-
-
-def _time(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _epoch(text: Any, field: str) -> int:
@@ -65,17 +59,22 @@ def tn_auth_list(ranges: Sequence[TNRange]) -> list[dict[str, Any]]:
             for r in canonical_ranges(ranges)]
 
 
+def _digits(text: str) -> bool:
+    """At most 15 ASCII digits (E.164): ``str.isdigit()`` alone also takes ``"²"``, which ``int()`` refuses."""
+    return len(text) <= 15 and text.isascii() and text.isdigit()
+
+
 def ranges_of(entries: Any) -> tuple[TNRange, ...]:
     """TNAuthList entries back to canonical ranges; malformed entries raise CredentialError."""
     if not isinstance(entries, list) or not entries:
         raise CredentialError("tnAuthList must be a non-empty list")
     out = []
     for e in entries:
-        if isinstance(e, Mapping) and set(e) == {"tn"} and isinstance(e["tn"], str) and e["tn"].isdigit():
+        if isinstance(e, Mapping) and set(e) == {"tn"} and isinstance(e["tn"], str) and _digits(e["tn"]):
             out.append(TNRange(int(e["tn"]), 1))
         elif (isinstance(e, Mapping) and set(e) == {"tnRange"} and isinstance(e["tnRange"], Mapping)
               and set(e["tnRange"]) == {"start", "count"} and isinstance(e["tnRange"]["start"], str)
-              and e["tnRange"]["start"].isdigit() and type(e["tnRange"]["count"]) is int
+              and _digits(e["tnRange"]["start"]) and type(e["tnRange"]["count"]) is int
               and e["tnRange"]["count"] >= 1):
             out.append(TNRange(int(e["tnRange"]["start"]), e["tnRange"]["count"]))
         else:
@@ -90,8 +89,8 @@ def _base(kind: Kind, issuer: str, subject: dict[str, Any], valid_from: int, val
     if valid_from >= valid_until:
         raise CredentialError("validFrom must be before validUntil")
     return {"@context": [VC_CONTEXT, TN_CONTEXT], "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
-            "type": ["VerifiableCredential", TYPES[kind]], "issuer": issuer, "validFrom": _time(valid_from),
-            "validUntil": _time(valid_until), "credentialSubject": subject}
+            "type": ["VerifiableCredential", TYPES[kind]], "issuer": issuer, "validFrom": xml_datetime(valid_from),
+            "validUntil": xml_datetime(valid_until), "credentialSubject": subject}
 
 
 def enterprise_identity(*, issuer: str, subject: str, legal_name: str, jurisdiction: str, vetting_level: str,
@@ -160,8 +159,12 @@ def tn_delegation(*, issuer: str, subject: str, parent: str, ranges: Sequence[TN
 
 
 def credential_bytes(vc: Mapping[str, Any]) -> bytes:
-    """The bytes anchored on the ledger: compact, key-sorted UTF-8 JSON of the signed credential."""
-    return json.dumps(vc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The bytes anchored on the ledger: the canonical JSON (:func:`wallet.strictjson.canonical`) of the signed
+    credential. A credential that is not JSON (``NaN``, a lone surrogate) is ``wallet.bad_credential``."""
+    try:
+        return strictjson.canonical(vc)
+    except strictjson.JsonError as exc:
+        raise CredentialError(f"the credential is not JSON ({exc.message})") from None
 
 
 def role_of(vc: Mapping[str, Any]) -> str | None:
@@ -185,7 +188,7 @@ def role_of_anchored(credential: bytes, kind: int) -> str:
     if default is None:
         return ""
     try:
-        vc = strictjson.loads(credential, max_bytes=MAX_ANCHORED)
+        vc = strictjson.loads(credential, max_bytes=MAX_CREDENTIAL)
     except strictjson.JsonError:
         return default
     return (role_of(vc) if isinstance(vc, Mapping) else None) or default

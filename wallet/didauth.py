@@ -38,10 +38,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from did_method.document import RELATIONSHIPS, VerificationKey, parse_date_time_stamp, xml_datetime
+from did_method.document import RELATIONSHIPS, VerificationKey
 from did_method.errors import DidError
 from did_method.resolver import Resolver
 from did_method.syntax import is_valid_fragment, parse_did
+from did_method.timefmt import parse_date_time_stamp, xml_datetime
 from wallet import strictjson
 from wallet.errors import CodedError
 from wallet.keys import Signer
@@ -177,7 +178,7 @@ class Challenge:
 
     def text(self) -> str:
         """One line to hand to the subject: base64url of the challenge's canonical JSON."""
-        return token.b64url_encode(token.canonical_json(
+        return token.b64url_encode(strictjson.canonical(
             {"nonce": self.nonce, "domain": self.domain, "subject": self.subject, "created": self.created,
              "expires": self.expires}))
 

@@ -1,5 +1,5 @@
-"""The one bounded, strict JSON reader for everything the project reads from outside: HTTP bodies, PASSporT
-segments, wallet files, anchored credentials, JSON-LD contexts.
+"""The one bounded, strict JSON reader for everything the project reads from outside (HTTP bodies, PASSporT
+segments, wallet files, anchored credentials, JSON-LD contexts), and the one writer of canonical JSON.
 
 Before anything recurses on the input it is checked, in this order:
 
@@ -14,6 +14,12 @@ then decoded strictly: duplicate member names (``json.duplicate_key``), ``NaN`` 
 (``json.invalid``), and strings that decode to lone surrogates (``"\\ud800"``: not Unicode text, and SQLite,
 UTF-8 encoders and other parsers would each treat them differently) (``json.bad_string``) are errors.
 
+Written, :func:`canonical` is the one compact form the project signs, anchors and digests: member names sorted (by
+code point), no insignificant white space, UTF-8 with ``/`` and non-ASCII characters left as they are (RFC 8225 §9),
+and nothing that is not JSON (``NaN``, lone surrogates: ``json.invalid``, ``json.not_utf8``). The Data Integrity
+``eddsa-jcs-2022`` suite uses RFC 8785 (:func:`wallet.dataintegrity.canon.canonize_jcs`) instead; the two agree on
+every value without floats, non-BMP member names or integers beyond 2**53.
+
 :class:`JsonError` is a :class:`ValueError` (callers that catch ``ValueError`` keep working) and a
 :class:`~wallet.errors.CodedError` with one of :data:`CODES`.
 """
@@ -26,8 +32,8 @@ from typing import Any
 
 from wallet.errors import CodedError
 
-__all__ = ["loads", "JsonError", "CODES", "MAX_DEPTH", "MAX_BYTES", "check_depth", "restore_recursion_limit",
-           "RECURSION_LIMIT"]
+__all__ = ["loads", "canonical", "JsonError", "CODES", "MAX_DEPTH", "MAX_BYTES", "check_depth",
+           "restore_recursion_limit", "RECURSION_LIMIT"]
 
 MAX_DEPTH = 32  # deep enough for every document we read (a VC with its proof is < 10), far below any stack limit
 MAX_BYTES = 1 << 20
@@ -158,3 +164,21 @@ def loads(raw: bytes | bytearray | memoryview | str, *, max_bytes: int = MAX_BYT
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         raise JsonError("a string escape decodes to a lone surrogate (not Unicode text)", code="json.bad_string")
     return value
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_CANONICAL_ASCII = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def canonical(value: Any, *, ascii_only: bool = False) -> bytes:
+    """The canonical bytes of a JSON value (see the module notice). ``ascii_only`` escapes every non-ASCII character
+    as ``\\uXXXX`` instead (the wallet file's form). :class:`JsonError` for ``NaN`` / ``Infinity`` or a lone
+    surrogate; ``TypeError`` for what is not a JSON value at all (a set, bytes, an object)."""
+    try:
+        text = (_CANONICAL_ASCII if ascii_only else _CANONICAL).encode(value)
+    except ValueError as exc:  # NaN / Infinity, a circular reference
+        raise JsonError(f"not JSON: {exc}", code="json.invalid") from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JsonError("a string holds a lone surrogate (not Unicode text)", code="json.not_utf8") from None

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from contracts.vocab import Flags, Kind, Role
+from contracts.vocab import NUMBER_HOLDER_ROLES, Flags, Kind
 from contracts.vocab import credential_key as _credential_key
 from did_method.document import RELATIONSHIPS
 from did_method.syntax import format_did
@@ -46,7 +46,7 @@ __all__ = ["LedgerEvidence", "LedgerMechanism", "Link"]
 
 _ASSERTION = dict((name, bit) for bit, name in RELATIONSHIPS)["assertionMethod"]
 _TN_KINDS = (Kind.TN_RIGHT_TO_USE, Kind.TN_DELEGATION)
-_HOLDER_ROLES = int(Role.TNSP | Role.RESP_ORG)  # CredentialRegistry.covers: the root holder must still be one
+_HOLDER_ROLES = int(NUMBER_HOLDER_ROLES)  # CredentialRegistry.covers: the root holder must still be one
 _ORIGINATING = frozenset(f for f in (Flags(v) for v in range(4)) if f & Flags.MAY_ORIGINATE)  # set lookup: no enum &
 
 

@@ -16,6 +16,7 @@ from eth_utils import is_checksum_address
 
 from node.errors import ConfigError
 from wallet import strictjson
+from wallet.files import write_atomic
 
 __all__ = ["Deployment"]
 
@@ -38,9 +39,7 @@ class Deployment:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
-        tmp.replace(path)
+        write_atomic(path, (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode(), mode=None)
 
     @classmethod
     def load(cls, path: Path) -> Deployment:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from contracts.vocab import Flags, Kind, TNRange, credential_key
@@ -71,3 +73,24 @@ def test_malformed_credentials() -> None:
     with pytest.raises(CredentialError):
         enterprise_identity(issuer=TNSP, subject=ENT, legal_name="X", jurisdiction="US", vetting_level="basic",
                             vetting_date="2026-01-01", valid_from=T0, valid_until=T1)
+
+
+@pytest.mark.parametrize("entry", [{"tn": "²"}, {"tn": "١٢٠٢٥٥٥٠١٠٠"}, {"tn": "1" * 16}, {"tn": "1" * 5000},
+                                   {"tnRange": {"start": "²²²", "count": 2}}])
+def test_tn_auth_list_numbers_are_ascii_e164_digits(entry: dict[str, object]) -> None:
+    """str.isdigit() alone takes digits int() refuses: a ValueError escaped instead of CredentialError."""
+    with pytest.raises(CredentialError):
+        ranges_of([entry])
+
+
+def test_credential_bytes_are_canonical_json() -> None:
+    grant = tn_right_to_use(issuer=TNSP, subject=ENT, ranges=(TNRange(12025550100),), valid_from=T0, valid_until=T1,
+                            credential_id="urn:uuid:grant-1")
+    raw = credential_bytes({**grant, "name": "Café/€"})  # the anchored bytes: sorted, compact, UTF-8, "/" as is
+    assert raw == json.dumps({**grant, "name": "Café/€"}, sort_keys=True, separators=(",", ":"),
+                             ensure_ascii=False).encode("utf-8")
+    assert raw.startswith(b'{"@context":["https://www.w3.org/ns/credentials/v2",') and "Café/€".encode() in raw
+    for bad in (float("nan"), "\ud800"):
+        with pytest.raises(CredentialError) as info:
+            credential_bytes({**grant, "name": bad})
+        assert info.value.code == "wallet.bad_credential"

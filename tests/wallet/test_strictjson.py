@@ -110,3 +110,51 @@ def test_depth_check_never_lets_deeper_text_through(text: str, limit: int) -> No
     except JsonError:
         return
     assert _reference_depth(text) <= limit
+
+
+# ------------------------------------------------------------------------------------------------ canonical
+
+
+def test_canonical_bytes() -> None:
+    value = {"b": [1, 2.5, None, True], "a": {"é/€": "\U0001f600\n\x1f"}, "10": "", "9": 0}
+    assert strictjson.canonical(value) == '{"10":"","9":0,"a":{"é/€":"\U0001f600\\n\\u001f"},"b":[1,2.5,null,true]}' \
+        .encode("utf-8")
+    assert strictjson.canonical(value, ascii_only=True) == (
+        b'{"10":"","9":0,"a":{"\\u00e9/\\u20ac":"\\ud83d\\ude00\\n\\u001f"},"b":[1,2.5,null,true]}')
+    assert strictjson.canonical("x/y") == b'"x/y"'  # RFC 8225 §9: "/" is not escaped
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    (float("nan"), "json.invalid"), ({"a": [float("inf")]}, "json.invalid"), ({"a": "\ud800"}, "json.not_utf8"),
+    ({"\udfff": 1}, "json.not_utf8"),
+])
+def test_canonical_refuses_what_is_not_json(value: object, code: str) -> None:
+    with pytest.raises(JsonError) as err:
+        strictjson.canonical(value)
+    assert err.value.code == code and isinstance(err.value, ValueError)
+
+
+def test_canonical_misuse_is_a_type_error() -> None:
+    for value in ({1, 2}, b"bytes", {"a": object()}):
+        with pytest.raises(TypeError):
+            strictjson.canonical(value)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(blacklist_categories=["Cs"])),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_canonical_reads_back_and_is_stable(value: object) -> None:
+    raw = strictjson.canonical(value)
+    assert loads(raw) == value
+    assert strictjson.canonical(loads(raw)) == raw == json.dumps(value, sort_keys=True, separators=(",", ":"),
+                                                                  ensure_ascii=False).encode("utf-8")
+    ascii_form = strictjson.canonical(value, ascii_only=True)  # the wallet file's form (its header is AEAD data)
+    assert loads(ascii_form) == value and ascii_form == json.dumps(value, sort_keys=True, separators=(",", ":"),
+                                                                   ensure_ascii=True).encode("ascii")

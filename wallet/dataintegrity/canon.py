@@ -20,11 +20,14 @@ Decisions:
   values that are neither absolute IRIs nor blank nodes, or hold characters N-Quads IRIs cannot
   (``vc.invalid_iri``). Not covered, as in jsonld.js safe mode: ``@index`` keys and ``@direction``, which
   RDF does not carry; ``null`` values, which JSON-LD defines as absent.
-* JCS follows RFC 8785: keys sorted by UTF-16 code units, strings escaped as ECMAScript ``JSON.stringify``
-  does, numbers printed as ECMAScript ``Number.prototype.toString``. Python's ``repr(float)`` gives the
-  shortest round-tripping digits (nearest, ties to even), as ECMAScript requires; the layout around them
-  follows ECMA-262 §6.1.6.1.20. Integers beyond 2**53 that are not exactly a double, NaN, infinities and
-  lone surrogates are refused (``vc.jcs_unsupported_value``): their canonical form would not be the value.
+* JCS is RFC 8785 as the ``rfc8785`` package writes it (Trail of Bits; keys sorted by UTF-16 code units,
+  strings escaped as ECMAScript ``JSON.stringify`` does, numbers printed as ECMAScript
+  ``Number.prototype.toString`` from Python's shortest round-tripping ``repr``). It replaced a hand-written
+  serializer that gave the same bytes on the W3C vectors, RFC 8785 Appendix B and 200,000 random doubles
+  (``docs/dependencies.md``). Around it: nesting is bounded by :data:`MAX_DEPTH` before it recurses; integers
+  beyond 2**53 that are exactly a double are written as that double (``rfc8785`` refuses them all); integers
+  that are not, NaN, infinities, lone surrogates and non-JSON types are refused (``vc.jcs_unsupported_value``):
+  their canonical form would not be the value.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar, cast
 
+import rfc8785
 from pyld import jsonld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
@@ -61,7 +65,6 @@ MAX_DEPTH = 32  # nesting of objects and arrays in a document
 MAX_NODES = 50_000  # objects, arrays and scalars in a document
 RDFC_WORK_BASE = 1_000
 RDFC_WORK_PER_BLANK_NODE = 10
-_MAX_SAFE_INTEGER = 2**53
 _MAX_NAMES = 5
 
 if "on_property_dropped" not in jsonld.JsonLdProcessor.__init__.__code__.co_varnames:  # pragma: no cover
@@ -275,100 +278,69 @@ def canonize_rdfc(document: dict[str, Any] | list[Any], loader: Loader, *, check
 
 # ------------------------------------------------------------------------------------------------ JCS
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_CONTAINERS = (dict, list, tuple)
+_SAFE_INTEGER = 2**53 - 1  # rfc8785 writes integers up to this; beyond, the double they name
 
 
 def _jcs_refuse(message: str) -> ProofError:
     return ProofError(message, code="vc.jcs_unsupported_value")
 
 
-def _jcs_string(text: str) -> str:
-    if _SURROGATE.search(text):
-        raise _jcs_refuse("a string holds a lone UTF-16 surrogate, which is not Unicode text")
-    return '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}", text) + '"'
+def _as_double(value: int) -> float:
+    """An integer beyond 2**53 - 1 as the double it names exactly; refused if no double does (RFC 8785 §3.2.2.3)."""
+    try:
+        as_double = float(value)
+    except OverflowError:
+        as_double = math.inf
+    if not math.isfinite(as_double) or int(as_double) != value:
+        raise _jcs_refuse(f"the integer {value} is not exactly an IEEE 754 double (RFC 8785 §3.2.2.3)")
+    return as_double
 
 
-def _es_number(x: float) -> str:
-    """ECMAScript Number::toString(x) for a finite double (ECMA-262 §6.1.6.1.20, radix 10)."""
-    if x == 0:
-        return "0"  # also -0
-    if x < 0:
-        return "-" + _es_number(-x)
-    mantissa, _, exponent = repr(x).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = whole + fraction
-    n = len(whole) + (int(exponent) if exponent else 0)  # x = 0.digits * 10**n
-    stripped = digits.lstrip("0")
-    n -= len(digits) - len(stripped)
-    s = stripped.rstrip("0")
-    k = len(s)
-    if k <= n <= 21:
-        return s + "0" * (n - k)
-    if 0 < n <= 21:
-        return s[:n] + "." + s[n:]
-    if -6 < n <= 0:
-        return "0." + "0" * -n + s
-    e = n - 1
-    exp = ("+" if e >= 0 else "-") + str(abs(e))
-    return (s if k == 1 else s[0] + "." + s[1:]) + "e" + exp
+def _doubles(value: Any) -> Any:
+    """``value`` with every integer beyond 2**53 - 1 written as its double (depth already bounded by the caller)."""
+    if isinstance(value, dict):
+        return {key: _doubles(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_doubles(item) for item in value]
+    if isinstance(value, int) and not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+        return _as_double(value)
+    return value
 
 
-def _jcs_number(value: int | float) -> str:
-    if isinstance(value, int):
-        if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
-            return str(value)
-        try:
-            as_double = float(value)
-        except OverflowError:
-            as_double = math.inf
-        if not math.isfinite(as_double) or int(as_double) != value:
-            raise _jcs_refuse(f"the integer {value} is not exactly an IEEE 754 double (RFC 8785 §3.2.2.3)")
-        value = as_double
-    if not math.isfinite(value):
-        raise _jcs_refuse(f"{value} is not a JSON number")
-    return _es_number(value)
-
-
-def _jcs_into(value: Any, out: list[str], depth: int) -> None:
-    if depth > MAX_DEPTH:
+def _check_depth(value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> None:
+    """Refuse a value that nests deeper than :data:`MAX_DEPTH`, level by level (iterative: before the serializer
+    recurses, whatever the interpreter's recursion limit)."""
+    level = [value]
+    for _ in range(MAX_DEPTH):
+        level = [child for item in level for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, _JSON_CONTAINERS)]
+        if not level:
+            return
+    if any(level):  # a non-empty container at MAX_DEPTH: its items are deeper
         raise _jcs_refuse(f"the value nests deeper than {MAX_DEPTH}")
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, str):
-        out.append(_jcs_string(value))
-    elif isinstance(value, int | float):
-        out.append(_jcs_number(value))
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _jcs_into(item, out, depth + 1)
-        out.append("]")
-    elif isinstance(value, dict):
-        if not all(isinstance(key, str) for key in value):
-            raise _jcs_refuse("object keys must be strings")
-        encoded = {key: _jcs_string(key) for key in value}  # refuses lone surrogates before sorting
-        out.append("{")
-        for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
-            if i:
-                out.append(",")
-            out.append(encoded[key])
-            out.append(":")
-            _jcs_into(value[key], out, depth + 1)
-        out.append("}")
-    else:
-        raise _jcs_refuse(f"{type(value).__name__} is not a JSON value")
+
+
+def _dumps(value: Any) -> bytes:
+    """``rfc8785.dumps``; its refusals as ``vc.jcs_unsupported_value``, but for ``IntegerDomainError``."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError:
+        raise
+    except rfc8785.FloatDomainError:
+        raise _jcs_refuse("NaN and infinities are not JSON numbers") from None
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:  # a key with a lone surrogate fails to sort
+        if isinstance(exc, UnicodeEncodeError) or isinstance(exc.__cause__, UnicodeEncodeError):
+            raise _jcs_refuse("a string holds a lone UTF-16 surrogate, which is not Unicode text") from None
+        raise _jcs_refuse(f"not a JSON value ({exc})") from None
 
 
 def canonize_jcs(value: Any) -> bytes:
     """The RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value. No trailing newline."""
-    out: list[str] = []
-    _jcs_into(value, out, 0)
-    return "".join(out).encode("utf-8")
+    if isinstance(value, _JSON_CONTAINERS):
+        _check_depth(value)
+    try:
+        return _dumps(value)
+    except rfc8785.IntegerDomainError:
+        pass  # an integer beyond 2**53 - 1: JCS writes the double it names, if one does
+    return _dumps(_doubles(value))

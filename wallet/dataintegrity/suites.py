@@ -30,14 +30,14 @@ Decisions:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from did_method.ident import KeyType
 from did_method.syntax import b58decode, b58encode
+from did_method.timefmt import read_date_time_stamp, xml_datetime
 from wallet.dataintegrity.canon import Loader, canonize_jcs, canonize_rdfc, check_all_terms_defined, check_json
 from wallet.dataintegrity.errors import DataIntegrityError, ProofError
 from wallet.keys import Signer
@@ -62,8 +62,6 @@ CRYPTOSUITES = frozenset({RDFC, JCS})
 KeyResolver = Callable[[str, datetime], tuple[KeyType, bytes] | None]
 """``key_resolver(verification_method_url, created) -> (KeyType, raw public key)``; raise or return None if none."""
 
-_DATE_TIME_STAMP = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})")
 _MAX_PROOF_VALUE = 100  # "z" + base58 of 64 bytes is at most 89 characters
 _MAX_VM_LENGTH = 2048
 
@@ -101,23 +99,18 @@ def _supported(cryptosuite: object) -> bool:
 
 def parse_date_time_stamp(text: object, what: str) -> datetime:
     """An XML Schema ``dateTimeStamp`` (time zone required) as an aware datetime; ``vc.proof_malformed``."""
-    match = _DATE_TIME_STAMP.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
-        raise ProofError(f"{what} must be an XML Schema dateTimeStamp such as 2024-01-01T00:00:00Z",
-                         code="vc.proof_malformed")
-    fraction = (match["fraction"] or "")[:7]
-    zone = "+00:00" if match["zone"] == "Z" else match["zone"]
-    try:
-        return datetime.fromisoformat(f"{match['date']}T{match['time']}{fraction}{zone}")
-    except ValueError:
-        raise ProofError(f"{what} is not a valid date and time", code="vc.proof_malformed") from None
+    when = read_date_time_stamp(text)
+    if when is None:
+        raise ProofError(f"{what} must be an XML Schema dateTimeStamp such as 2024-01-01T00:00:00Z (a real date "
+                         "and time)", code="vc.proof_malformed")
+    return when
 
 
 def _format_created(created: datetime | str) -> str:
     if isinstance(created, datetime):
         if created.tzinfo is None:
             raise ValueError("created must be an aware datetime (with a time zone)")
-        return created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return xml_datetime(created)
     if isinstance(created, str):
         parse_date_time_stamp(created, "created")
         return created

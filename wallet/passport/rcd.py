@@ -31,12 +31,12 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from wallet import strictjson
 from wallet.passport.errors import PassportError
 
 __all__ = ["INTEGRITY_ALGORITHMS", "RCD_MEMBERS", "RcdProblem", "RcdCheck", "integrity", "check_integrity",
@@ -127,14 +127,13 @@ def verify_content(rcdi_value: str, content: bytes) -> bool:
 
 
 def _inline_bytes(value: object) -> bytes | None:
-    """The digest input of a value carried inline: a string's UTF-8 bytes, else compact JSON with sorted member
-    names; None for what is not JSON (a lone surrogate, NaN, a Python object)."""
+    """The digest input of a value carried inline: a string's UTF-8 bytes, else its canonical JSON
+    (:func:`wallet.strictjson.canonical`); None for what is not JSON (a lone surrogate, NaN, a Python object)."""
     try:
         if isinstance(value, str):
             return value.encode("utf-8")
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+        return strictjson.canonical(value)
+    except (TypeError, ValueError):  # JsonError and UnicodeEncodeError are ValueErrors
         return None
 
 

@@ -124,6 +124,29 @@ def test_refused_values(value: Any) -> None:
     assert info.value.code == "vc.jcs_unsupported_value"
 
 
+def test_integers_beyond_2_53_inside_containers() -> None:
+    # rfc8785 refuses every integer beyond 2**53 - 1; JCS writes the double an integer names when one does.
+    assert canonize_jcs({"b": [2**60, 1], "a": 2**53}) == b'{"a":9007199254740992,"b":[1152921504606847000,1]}'
+    with pytest.raises(ProofError) as info:
+        canonize_jcs({"a": [1, (2**53 + 1,)]})
+    assert info.value.code == "vc.jcs_unsupported_value"
+
+
+def test_nesting_bound_is_exact() -> None:
+    def nested(levels: int) -> Any:
+        value: Any = 1
+        for i in range(levels):
+            value = [value] if i % 2 else {"k": value}
+        return value
+
+    assert canonize_jcs(nested(32)).count(b"[") + canonize_jcs(nested(32)).count(b"{") == 32
+    assert canonize_jcs([nested(31), []]) and canonize_jcs([[]] * 3)
+    for value in (nested(33), [nested(2), nested(32)]):
+        with pytest.raises(ProofError) as info:
+            canonize_jcs(value)
+        assert info.value.code == "vc.jcs_unsupported_value"
+
+
 _KEY = st.text(alphabet=st.characters(max_codepoint=0xD7FF), max_size=6)
 _PLAIN = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(alphabet=st.characters(max_codepoint=0xD7FF)),

@@ -150,6 +150,10 @@ def test_all_undefined_terms_are_named() -> None:
     (lambda d: d["credentialSubject"].__setitem__("_:p", "x"), "vc.undefined_term", "_:p"),
     (lambda d: d.__setitem__("id", "credential-42"), "vc.invalid_iri", "credential-42"),
     (lambda d: d["credentialSubject"].__setitem__("id", "urn:x> <urn:y"), "vc.invalid_iri", "urn:x"),
+    # inside a list container too (the walk descends into @list, @set, @graph, @included, @reverse)
+    (lambda d: d.__setitem__("@context", [CREDENTIALS_V2_URL, {"items": {"@id": "https://example.org/items",
+                                                                         "@container": "@list"}}])
+     or d["credentialSubject"].__setitem__("items", [{"id": "item-7"}]), "vc.invalid_iri", "item-7"),
     # a relative datatype: PyLD refuses it itself
     (lambda d: d.__setitem__("@context", [CREDENTIALS_V2_URL, {"weight": {"@id": "https://example.org/w",
                                                                           "@type": "kg"}}])
