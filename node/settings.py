@@ -80,11 +80,14 @@ class Settings:
     max_reorg_depth: int = 0  # blocks of an ingested reorganisation the node replays; 0: refuse any (final chains)
     sync_batch: int = 500
     sync_interval: float = 1.0
+    head_poll: float = 0.02  # seconds between head checks while the follower waits for a new block
     rpc_timeout: float = 10.0
     passphrase: str | None = None
     wallet: Path | None = None  # default <home>/wallet.json
     wallet_passphrase: str | None = None
     backup_passphrase: str | None = None
+    wallet_session: str | None = None  # token of an unlock session (eidln wallet unlock): opens the wallet instead
+    session_dir: Path | None = None  # where unlock sessions live; default $XDG_RUNTIME_DIR/eidln, else <home>/sessions
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     status_did: str | None = None  # the wallet DID that signs the node's status lists
@@ -105,10 +108,11 @@ class Settings:
     ready_max_age: float = 15.0  # /readyz: the ledger copy must have been confirmed current within this
 
     def __repr__(self) -> str:  # never print the passphrase
-        secret = ("passphrase", "wallet_passphrase", "backup_passphrase")
+        secret = ("passphrase", "wallet_passphrase", "backup_passphrase", "wallet_session")
         shown = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in secret}
         return (f"Settings({shown}, passphrase={'set' if self.passphrase else 'unset'}, "
-                f"wallet_passphrase={'set' if self.wallet_passphrase else 'unset'})")
+                f"wallet_passphrase={'set' if self.wallet_passphrase else 'unset'}, "
+                f"wallet_session={'set' if self.wallet_session else 'unset'})")
 
     @property
     def embedded(self) -> bool:
@@ -133,6 +137,11 @@ class Settings:
     @property
     def audit_path(self) -> Path:
         return self.audit_file if self.audit_file is not None else self.home / "audit.sqlite"
+
+    @property
+    def sessions_dir(self) -> Path:
+        """Where ``eidln wallet unlock`` keeps its sessions (:mod:`wallet.session`)."""
+        return self.session_dir if self.session_dir is not None else self.home / "sessions"
 
     @property
     def keys_dir(self) -> Path:
@@ -164,11 +173,15 @@ class Settings:
             max_reorg_depth=_int(env, "EIDLN_MAX_REORG_DEPTH", 0),
             sync_batch=_int(env, "EIDLN_SYNC_BATCH", 500, 1),
             sync_interval=_float(env, "EIDLN_SYNC_INTERVAL", 1.0),
+            head_poll=_float(env, "EIDLN_HEAD_POLL", 0.02),
             rpc_timeout=_float(env, "EIDLN_RPC_TIMEOUT", 10.0),
             passphrase=passphrase,
             wallet=Path(env["EIDLN_WALLET"]) if env.get("EIDLN_WALLET") else None,
             wallet_passphrase=env.get("EIDLN_WALLET_PASSPHRASE") or passphrase,
             backup_passphrase=env.get("EIDLN_BACKUP_PASSPHRASE") or None,
+            wallet_session=env.get("EIDLN_WALLET_SESSION") or None,
+            session_dir=_path(env, "EIDLN_SESSION_DIR") or (
+                Path(env["XDG_RUNTIME_DIR"]) / "eidln" if env.get("XDG_RUNTIME_DIR") else None),
             api_host=env.get("EIDLN_API_HOST", "127.0.0.1") or "127.0.0.1",
             api_port=_port(env, "EIDLN_API_PORT", 8080),
             status_did=env.get("EIDLN_STATUS_DID") or None,

@@ -24,7 +24,13 @@ Decisions:
   which the AEAD tag alone cannot. It gives a guesser nothing the tag does not: each guess still costs one
   Argon2id run. Edits to ``salt``, ``params`` or ``key_check`` change what the check compares, so they read as
   ``wallet.wrong_passphrase``: without the right key nothing can be authenticated, in any format.
-* Every seal draws a fresh salt and nonce. Files go to a temporary file in the same directory (mode 0600),
+* Every seal with a passphrase draws a fresh salt and nonce. A seal with a :class:`FileKey` (what a passphrase gave
+  for one salt: :func:`derive`, or :func:`open_blob` while reading) keeps that salt and KDF parameters and draws a
+  fresh nonce only: no Argon2id run. Unlock sessions (:mod:`wallet.session`) save that way; the file is exactly as
+  hard to guess (same salt size, same Argon2id parameters, same header), and with 192-bit random nonces one key
+  seals any number of versions safely. :func:`unseal_with` opens only a file of that same salt, parameters and key
+  check (``wallet.session_stale`` otherwise: the wallet was re-encrypted since the key was derived).
+* Files go to a temporary file in the same directory (mode 0600),
   fsynced, then renamed into place (``replace=True``) or hard-linked (``replace=False``, so an existing file is
   never replaced), and the directory is fsynced. A crash leaves the old file or the new one, never a mix.
   A sealed file over 16 MiB is refused before anything is written: it could not be read back.
@@ -45,12 +51,11 @@ import contextlib
 import fcntl
 import hashlib
 import hmac
-import json
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +64,12 @@ import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 import nacl.utils
 
-from wallet import strictjson
+from wallet import files, strictjson
 from wallet.errors import WalletError
 
-__all__ = ["FORMAT_VERSION", "MODERATE", "INTERACTIVE", "MAX_FILE", "canonical_json", "corrupt", "seal", "unseal",
-           "read_file", "write_atomic", "lock_path", "locked"]
+__all__ = ["FORMAT_VERSION", "MODERATE", "INTERACTIVE", "MAX_FILE", "FileKey", "canonical_json", "corrupt", "derive",
+           "new_key", "seal", "seal_with", "unseal", "open_blob", "unseal_with", "read_file", "write_atomic",
+           "lock_path", "locked"]
 
 FORMAT_VERSION = 1
 MODERATE = (argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE)
@@ -80,7 +86,7 @@ _HEX = re.compile(r"[0-9a-f]*")
 
 def canonical_json(obj: Any) -> bytes:
     """Sorted keys, no whitespace, ASCII only: the same object always gives the same bytes."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+    return strictjson.canonical(obj, ascii_only=True)  # the project's one canonical JSON, ASCII form
 
 
 def corrupt(where: object, why: str) -> WalletError:
@@ -100,13 +106,43 @@ def _subkeys(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> tupl
     return key, check
 
 
+@dataclass(frozen=True, slots=True)
+class FileKey:
+    """What a passphrase gives for one salt and KDF parameters: the encryption key and the key-check value.
+
+    It opens and seals the versions of a wallet file that carry this salt, these parameters and this check. It is
+    never written in the clear (:mod:`wallet.session` keeps it encrypted) and never shown in a repr."""
+
+    salt: bytes
+    limits: tuple[int, int]
+    key: bytes = field(repr=False)
+    check: bytes = field(repr=False)
+
+
+def derive(passphrase: str, salt: bytes, limits: tuple[int, int]) -> FileKey:
+    """One Argon2id run: the :class:`FileKey` of ``passphrase`` for ``salt`` and ``limits``."""
+    key, check = _subkeys(passphrase, salt, *limits)
+    return FileKey(salt, limits, key, check)
+
+
+def new_key(passphrase: str, limits: tuple[int, int]) -> FileKey:
+    """One Argon2id run: the :class:`FileKey` of ``passphrase`` for a fresh random salt."""
+    return derive(passphrase, nacl.utils.random(argon2id.SALTBYTES), limits)
+
+
 def seal(plaintext: bytes, passphrase: str, limits: tuple[int, int]) -> bytes:
     """The file bytes of ``plaintext`` under ``passphrase``, with a fresh salt and nonce."""
-    salt, nonce = nacl.utils.random(argon2id.SALTBYTES), nacl.utils.random(_NONCE_BYTES)
-    key, check = _subkeys(passphrase, salt, *limits)
+    return seal_with(plaintext, new_key(passphrase, limits))
+
+
+def seal_with(plaintext: bytes, key: FileKey) -> bytes:
+    """The file bytes of ``plaintext`` under ``key``: its salt and parameters, a fresh nonce, no Argon2id run."""
+    nonce = nacl.utils.random(_NONCE_BYTES)
+    limits = key.limits
     header = {"version": FORMAT_VERSION, "kdf": _KDF, "params": {"opslimit": limits[0], "memlimit": limits[1]},
-              "salt": salt.hex(), "aead": _AEAD, "nonce": nonce.hex(), "key_check": check.hex()}
-    ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, canonical_json(header), nonce, key)
+              "salt": key.salt.hex(), "aead": _AEAD, "nonce": nonce.hex(), "key_check": key.check.hex()}
+    ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, canonical_json(header), nonce,
+                                                                    key.key)
     blob = canonical_json({"header": header, "ciphertext": base64.b64encode(ciphertext).decode()}) + b"\n"
     if len(blob) > MAX_FILE:
         raise ValueError(f"the wallet file would be {len(blob)} bytes, over the {MAX_FILE} it may have")
@@ -143,6 +179,32 @@ def _header(doc: object, where: object) -> tuple[dict[str, Any], int, int]:
 
 def unseal(blob: bytes, passphrase: str, where: object) -> tuple[bytes, tuple[int, int]]:
     """The plaintext and KDF limits of a file's bytes. Every failure is a :class:`WalletError` naming ``where``."""
+    plaintext, key = open_blob(blob, passphrase, where)
+    return plaintext, key.limits
+
+
+def open_blob(blob: bytes, passphrase: str, where: object) -> tuple[bytes, FileKey]:
+    """:func:`unseal`, returning the file's :class:`FileKey` (for :func:`seal_with`) instead of its limits."""
+    header, limits, salt, nonce, check, ciphertext = _parse(blob, where)
+    key = derive(passphrase, salt, limits)
+    if not hmac.compare_digest(key.check, check):
+        raise WalletError(f"wrong passphrase for {where} (or its salt, KDF parameters or key check were altered)",
+                          code="wallet.wrong_passphrase")
+    return _decrypt(header, nonce, ciphertext, key, where), key
+
+
+def unseal_with(blob: bytes, key: FileKey, where: object) -> bytes:
+    """The plaintext of a file sealed under ``key`` (no Argon2id run). ``wallet.session_stale`` if the file carries
+    another salt, other KDF parameters or another key check: it was re-encrypted since ``key`` was derived."""
+    header, limits, salt, nonce, check, ciphertext = _parse(blob, where)
+    if not (hmac.compare_digest(salt, key.salt) and limits == key.limits and hmac.compare_digest(check, key.check)):
+        raise WalletError(f"{where} was re-encrypted under a new salt since this session was unlocked (a command "
+                          "saved it with the passphrase)", code="wallet.session_stale")
+    return _decrypt(header, nonce, ciphertext, key, where)
+
+
+def _parse(blob: bytes, where: object) -> tuple[dict[str, Any], tuple[int, int], bytes, bytes, bytes, bytes]:
+    """A file's checked header, KDF limits, salt, nonce, key check and ciphertext."""
     try:
         doc = strictjson.loads(blob, max_bytes=MAX_FILE)
     except strictjson.JsonError as exc:
@@ -158,16 +220,15 @@ def unseal(blob: bytes, passphrase: str, where: object) -> tuple[bytes, tuple[in
         raise corrupt(where, "the ciphertext is not base64") from None
     if len(ciphertext) < _TAG_BYTES:
         raise corrupt(where, "the ciphertext is truncated")
-    key, expected = _subkeys(passphrase, salt, ops, mem)
-    if not hmac.compare_digest(expected, check):
-        raise WalletError(f"wrong passphrase for {where} (or its salt, KDF parameters or key check were altered)",
-                          code="wallet.wrong_passphrase")
+    return header, (ops, mem), salt, nonce, check, ciphertext
+
+
+def _decrypt(header: dict[str, Any], nonce: bytes, ciphertext: bytes, key: FileKey, where: object) -> bytes:
     try:
-        plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, canonical_json(header), nonce, key)
+        return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, canonical_json(header), nonce, key.key)
     except nacl.exceptions.CryptoError:
         raise WalletError(f"{where} was altered: the passphrase is right but the contents fail authentication",
                           code="wallet.tampered") from None
-    return plaintext, (ops, mem)
 
 
 def read_file(path: Path) -> bytes:
@@ -185,34 +246,16 @@ def read_file(path: Path) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes, *, replace: bool) -> None:
-    """Write ``data`` to ``path``, mode 0600, atomically. ``replace=False``: ``wallet.exists`` if ``path`` exists.
+    """Write ``data`` to ``path``, mode 0600, atomically (:func:`wallet.files.write_atomic`, the project's one atomic
+    writer; the directory is created 0700). ``replace=False``: ``wallet.exists`` if ``path`` exists.
 
     I/O failures (disk full, read-only directory) propagate as ``OSError``; the previous file is untouched.
     """
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # atomic, and fails rather than replace an existing file
-            except FileExistsError:
-                raise WalletError(f"{path} exists already; not replacing it", code="wallet.exists") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    dfd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+        files.write_atomic(path, data, replace=replace, mode=0o600)
+    except FileExistsError:
+        raise WalletError(f"{path} exists already; not replacing it", code="wallet.exists") from None
 
 
 # ------------------------------------------------------------------------------------------------ the writer lock

@@ -26,6 +26,10 @@ CODES = frozenset({
     "wallet.unknown_did",  # a DID this wallet does not control
     "wallet.bad_credential",  # a credential whose content does not fit its kind (missing / malformed fields)
     "wallet.unknown_kind",  # a credential that is not one of the ledger's kinds
+    "wallet.session_expired",  # an unlock session past its expiry, or ended by 'eidln wallet lock'
+    "wallet.session_invalid",  # a session token that is malformed or does not open its session file (altered?)
+    "wallet.session_stale",  # the wallet was re-encrypted under a new salt since the session was unlocked
+    "wallet.session_dir_unsafe",  # a session directory that is a symlink, not ours, or open to other users
 })
 
 

@@ -10,7 +10,9 @@ Decisions:
   keystore has no associated data and holds one key per file.)
 * Changes live in memory until :meth:`Wallet.save`, which re-encrypts with a fresh salt and nonce (one Argon2id
   run) and replaces the file atomically. ``create``, ``export`` and ``import_backup`` never replace an existing
-  file (``wallet.exists``).
+  file (``wallet.exists``). A wallet opened from an unlock session (:meth:`Wallet.open_with_key`,
+  :mod:`wallet.session`) has no passphrase: its saves keep the file's salt and draw a fresh nonce (no Argon2id
+  run; :mod:`wallet.envelope` explains why the file stays as strong).
 * **Several writers, no lost change.** Every write holds the file's writer lock (:func:`wallet.envelope.locked`:
   ``flock`` on ``<wallet>.lock``, re-entrant within a process, released by the kernel if the holder dies) and,
   under it, re-reads the file first. If another writer saved since this object last read or wrote the file,
@@ -47,22 +49,25 @@ from __future__ import annotations
 import copy
 import hmac
 import re
+import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_keys import keys as eth_keys
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from did_method.ident import KeyType
 from wallet import envelope, strictjson
 from wallet.errors import WalletError
 from wallet.keys import Ed25519Key, Signer, generate_signer, load_signer
+
+if TYPE_CHECKING:  # eth_account (and the BLS code eth_keyfile loads) is imported by ledger_account() only
+    from eth_account.signers.local import LocalAccount
 
 __all__ = ["Wallet", "KeyInfo", "LEDGER_KEY", "MIN_PASSPHRASE_LENGTH"]
 
@@ -123,8 +128,15 @@ def _did_entry(name: str, key_type: KeyType, secret: bytes, created: int) -> _En
 def _ledger_entry(secret: bytes, created: int) -> _Entry:
     if not isinstance(secret, bytes) or len(secret) != 32 or not 1 <= int.from_bytes(secret, "big") < _SECP256K1_N:
         raise WalletError("a secp256k1 ledger key is a 32-byte scalar in [1, n - 1]", code="wallet.bad_key")
-    public = eth_keys.PrivateKey(secret).public_key.to_compressed_bytes()
+    public = ec.derive_private_key(int.from_bytes(secret, "big"), ec.SECP256K1()).public_key().public_bytes(
+        Encoding.X962, PublicFormat.CompressedPoint)
     return _Entry(KeyInfo(LEDGER_KEY, _SECP256K1, public, created), secret)
+
+
+def _new_ledger_secret() -> bytes:
+    """A fresh secp256k1 scalar from the OS generator (cryptography's key generation: uniform in [1, n - 1])."""
+    value = ec.generate_private_key(ec.SECP256K1()).private_numbers().private_value
+    return value.to_bytes(32, "big")
 
 
 def _payload(entries: dict[str, _Entry], metadata: dict[str, Any]) -> bytes:
@@ -244,11 +256,11 @@ def _replace_in_place(target: dict[str, Any], source: dict[str, Any]) -> None:
 class Wallet:
     """An open wallet. Build one with :meth:`create`, :meth:`open` or :meth:`import_backup`."""
 
-    def __init__(self, path: Path, passphrase: str, limits: tuple[int, int], entries: dict[str, _Entry],
+    def __init__(self, path: Path, passphrase: str | None, key: envelope.FileKey, entries: dict[str, _Entry],
                  metadata: dict[str, Any], clock: Clock, blob: bytes) -> None:
         self._path = path
-        self._passphrase = passphrase
-        self._limits = limits
+        self._passphrase = passphrase  # None: opened with a FileKey (an unlock session), saves keep its salt
+        self._key = key  # the key of the file as this object last read or wrote it
         self._entries = entries
         self._metadata = metadata
         self._clock = clock
@@ -271,12 +283,12 @@ class Wallet:
         passphrase = _passphrase(passphrase, new=True)
         if path.exists():
             raise WalletError(f"{path} exists already; not replacing it", code="wallet.exists")
-        secret = ledger_key if ledger_key is not None else bytes(Account.create().key)
+        secret = ledger_key if ledger_key is not None else _new_ledger_secret()
         entries = {LEDGER_KEY: _ledger_entry(secret, int(clock()))}
-        limits = envelope.INTERACTIVE if fast else envelope.MODERATE
-        blob = envelope.seal(_payload(entries, {}), passphrase, limits)
+        key = envelope.new_key(passphrase, envelope.INTERACTIVE if fast else envelope.MODERATE)
+        blob = envelope.seal_with(_payload(entries, {}), key)
         envelope.write_atomic(path, blob, replace=False)
-        return cls(path, passphrase, limits, entries, {}, clock, blob)
+        return cls(path, passphrase, key, entries, {}, clock, blob)
 
     @classmethod
     def open(cls, path: str | Path, passphrase: str, *, clock: Clock = time.time) -> Wallet:
@@ -285,9 +297,19 @@ class Wallet:
         path = Path(path)
         passphrase = _passphrase(passphrase, new=False)
         blob = envelope.read_file(path)
-        plaintext, limits = envelope.unseal(blob, passphrase, path)
+        plaintext, key = envelope.open_blob(blob, passphrase, path)
         entries, metadata = _parse_payload(plaintext, path)
-        return cls(path, passphrase, limits, entries, metadata, clock, blob)
+        return cls(path, passphrase, key, entries, metadata, clock, blob)
+
+    @classmethod
+    def open_with_key(cls, path: str | Path, key: envelope.FileKey, *, clock: Clock = time.time) -> Wallet:
+        """The wallet at ``path`` opened with a :class:`~wallet.envelope.FileKey` (no Argon2id run): what an unlock
+        session (:mod:`wallet.session`) does. Its saves keep the file's salt. Raises what :meth:`open` raises,
+        except ``wallet.wrong_passphrase``, and ``wallet.session_stale`` if the file was re-encrypted since."""
+        path = Path(path)
+        blob = envelope.read_file(path)
+        entries, metadata = _parse_payload(envelope.unseal_with(blob, key, path), path)
+        return cls(path, None, key, entries, metadata, clock, blob)
 
     @classmethod
     def import_backup(cls, backup_path: str | Path, backup_passphrase: str, new_path: str | Path,
@@ -297,15 +319,31 @@ class Wallet:
         if new_path.exists():
             raise WalletError(f"{new_path} exists already; not replacing it", code="wallet.exists")
         backup = cls.open(backup_path, backup_passphrase, clock=clock)
-        blob = envelope.seal(_payload(backup._entries, backup._metadata), new_passphrase, backup._limits)
+        key = envelope.new_key(new_passphrase, backup._key.limits)
+        blob = envelope.seal_with(_payload(backup._entries, backup._metadata), key)
         envelope.write_atomic(new_path, blob, replace=False)
-        return cls(new_path, new_passphrase, backup._limits, backup._entries, backup._metadata, clock, blob)
+        return cls(new_path, new_passphrase, key, backup._entries, backup._metadata, clock, blob)
 
     # ---------------------------------------------------------------------------------------- persistence
 
     @property
     def path(self) -> Path:
         return self._path
+
+    def file_key(self) -> envelope.FileKey:
+        """The key of the wallet file as this object last read or wrote it (Argon2id's output for its salt): what
+        :func:`wallet.session.unlock` keeps, encrypted, for the session. Never log or store it in the clear."""
+        return self._key
+
+    def _unseal(self, blob: bytes) -> tuple[bytes, envelope.FileKey]:
+        """Another writer's version of the file and its key: this object's key if the file kept its salt (a
+        session's save), else the passphrase's (one Argon2id run); with no passphrase, ``wallet.session_stale``."""
+        try:
+            return envelope.unseal_with(blob, self._key, self._path), self._key
+        except WalletError as exc:
+            if exc.code != "wallet.session_stale" or self._passphrase is None:
+                raise
+        return envelope.open_blob(blob, self._passphrase, self._path)
 
     def _catch_up(self) -> None:
         """If the file changed since this object last read or wrote it, replay this object's changes onto it
@@ -318,21 +356,24 @@ class Wallet:
             return  # removed meanwhile: the save writes this object's state, as it always did
         if blob == self._blob:
             return
-        plaintext, _ = envelope.unseal(blob, self._passphrase, self._path)
+        plaintext, key = self._unseal(blob)
         theirs, their_metadata = _parse_payload(plaintext, self._path)
         entries = _merge_keys(self._base_entries, self._entries, theirs, self._path)
         metadata = _merge_json(self._base_metadata, self._metadata, their_metadata)
         base_metadata = copy.deepcopy(their_metadata)
         self._entries = entries
         _replace_in_place(self._metadata, metadata)
-        self._blob, self._base_entries, self._base_metadata = blob, dict(theirs), base_metadata
+        self._key, self._blob, self._base_entries, self._base_metadata = key, blob, dict(theirs), base_metadata
 
     def _commit(self) -> None:
-        """Catch up, seal (fresh salt and nonce) and replace the file. The caller holds the lock."""
+        """Catch up, seal and replace the file. The caller holds the lock. With the passphrase the seal draws a fresh
+        salt (one Argon2id run); opened with a key (a session), it keeps the file's salt (a fresh nonce only)."""
         self._catch_up()  # the lock is re-entrant: another object of this process may have saved meanwhile
-        blob = envelope.seal(_payload(self._entries, self._metadata), self._passphrase, self._limits)
+        key = self._key if self._passphrase is None else envelope.new_key(self._passphrase, self._key.limits)
+        blob = envelope.seal_with(_payload(self._entries, self._metadata), key)
         envelope.write_atomic(self._path, blob, replace=True)
-        self._blob, self._base_entries, self._base_metadata = blob, dict(self._entries), copy.deepcopy(self._metadata)
+        self._key, self._blob = key, blob
+        self._base_entries, self._base_metadata = dict(self._entries), copy.deepcopy(self._metadata)
 
     def _changed(self) -> bool:
         return (self._entries != self._base_entries
@@ -340,8 +381,8 @@ class Wallet:
 
     def save(self) -> None:
         """Under the writer lock: bring in what other writers saved (merged under this object's changes, module
-        notice), re-encrypt (fresh salt and nonce) and atomically replace the wallet file. Raises
-        ``wallet.key_exists`` if another writer added a different key under a name this object added."""
+        notice), re-encrypt (fresh salt and nonce; a session keeps the salt) and atomically replace the wallet
+        file. Raises ``wallet.key_exists`` if another writer added a different key under a name this object added."""
         with envelope.locked(self._path):
             self._commit()
 
@@ -361,15 +402,15 @@ class Wallet:
                     self._in_transaction -= 1
                 return
             self._catch_up()
-            before = (dict(self._entries), copy.deepcopy(self._metadata), self._blob, self._base_entries,
-                      self._base_metadata)
+            before = (dict(self._entries), copy.deepcopy(self._metadata), self._key, self._blob,
+                      self._base_entries, self._base_metadata)
             self._in_transaction = 1
             try:
                 yield self
                 if self._changed():
                     self._commit()
             except BaseException:
-                entries, metadata, self._blob, self._base_entries, self._base_metadata = before
+                entries, metadata, self._key, self._blob, self._base_entries, self._base_metadata = before
                 self._entries = entries
                 _replace_in_place(self._metadata, metadata)
                 raise
@@ -381,7 +422,7 @@ class Wallet:
         path, export_passphrase = Path(path), _passphrase(export_passphrase, new=True)
         if path.exists():
             raise WalletError(f"{path} exists already; not replacing it", code="wallet.exists")
-        blob = envelope.seal(_payload(self._entries, self._metadata), export_passphrase, self._limits)
+        blob = envelope.seal(_payload(self._entries, self._metadata), export_passphrase, self._key.limits)
         envelope.write_atomic(path, blob, replace=False)
 
     # ---------------------------------------------------------------------------------------- keys
@@ -417,8 +458,24 @@ class Wallet:
         self._did_key(name)
         del self._entries[name]
 
+    def ledger_address(self) -> str:
+        """The ledger account's address, EIP-55 checksummed (``0x…``), without loading the signing stack
+        (:meth:`ledger_account` imports eth_account, half a second): keccak-256 of the public key, last 20 bytes."""
+        from eth_hash.auto import keccak
+
+        secret = int.from_bytes(self._entries[LEDGER_KEY].secret, "big")
+        point = ec.derive_private_key(secret, ec.SECP256K1()).public_key().public_bytes(
+            Encoding.X962, PublicFormat.UncompressedPoint)
+        hexed = keccak(point[1:])[-20:].hex()
+        nibbles = keccak(hexed.encode()).hex()  # EIP-55: upper-case a letter where the hash's nibble is 8 or more
+        return "0x" + "".join(c.upper() if int(n, 16) >= 8 else c for c, n in zip(hexed, nibbles, strict=False))
+
     def ledger_account(self) -> LocalAccount:
         """The secp256k1 account that signs ledger transactions."""
+        limit = sys.getrecursionlimit()
+        from eth_account import Account  # first use: loads py_ecc, which raises the recursion limit to 100,000
+
+        sys.setrecursionlimit(limit)  # ... put back: this import leaves the process as it found it
         account: LocalAccount = Account.from_key(self._entries[LEDGER_KEY].secret)
         return account
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from eth_account.signers.local import LocalAccount
+if TYPE_CHECKING:  # annotations only: reading the chain must not import eth_account (and the BLS code it loads)
+    from eth_account.signers.local import LocalAccount
 
 __all__ = ["Call", "Log", "Receipt", "BlockRef", "ChainBackend", "DEFAULT_GAS"]
 

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import eth_abi
 from eth.abc import BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
@@ -40,7 +40,6 @@ from eth.db.atomic import AtomicDB
 from eth.exceptions import PyEVMError, Revert
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.spoof import SpoofTransaction
-from eth_account.signers.local import LocalAccount
 from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError, is_address, to_canonical_address, to_checksum_address
 
@@ -54,6 +53,9 @@ from node.errors import (
     NodeError,
     TransactionFailed,
 )
+
+if TYPE_CHECKING:  # annotations only: reading the chain must not import eth_account (and the BLS code it loads)
+    from eth_account.signers.local import LocalAccount
 
 __all__ = ["EmbeddedChain"]
 

@@ -10,6 +10,11 @@ Every failure ends as one line on stderr, ``error: <code>: <message>``, and a no
   is printed too only when ``EIDLN_DEBUG=1``;
 * 130 for Ctrl-C (``cli.interrupted``);
 * 141, and no message, when the reader of stdout went away (``eidln tn list | head -1``).
+
+Building the parser imports no command's dependencies (no EVM, eth_account, BLS, Data Integrity or SHAKEN code):
+each command module imports what a command uses inside it, and :mod:`node.runtime` loads the chain stack when a
+command opens the chain. ``eidln --help`` answers in a fraction of a second; ``tests/node/test_cli_startup.py`` keeps
+it so (``benchmarks/cli.py`` measures it).
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NoReturn
 
-from did_method.errors import DidError
 from node.cli import audit, credentials, demo, identity, ledger, shaken
 from node.errors import ConfigError, NodeError
 from node.settings import Settings
@@ -32,11 +36,11 @@ from wallet.strictjson import restore_recursion_limit
 __all__ = ["main", "ERROR_ROOTS", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_SOFTWARE", "EXIT_INTERRUPTED", "EXIT_SIGPIPE",
            "commands"]
 
-# The roots of every error the project raises on purpose; each has a ``code`` and a ``message``. NodeError
-# covers ConfigError, the chain and store errors, KeystoreError, PolicyError, SipInputError and StatusListError;
-# CodedError covers WalletError (and CredentialError), PassportError, the Data Integrity errors, ShakenError and
-# strictjson's JsonError; DidError carries the W3C DID Resolution keywords (invalidDid, notFound, ...).
-ERROR_ROOTS: tuple[type[NodeError], type[CodedError], type[DidError]] = (NodeError, CodedError, DidError)
+# The root of every error the project raises on purpose (contracts.errors.CodedError): NodeError (ConfigError, the
+# chain and store errors, KeystoreError, PolicyError, SipInputError, StatusListError), the wallet-side errors
+# (WalletError, CredentialError, PassportError, the Data Integrity errors, ShakenError, strictjson's JsonError) and
+# DidError (the W3C DID Resolution keywords) all derive from it; each has a ``code`` and a ``message``.
+ERROR_ROOTS: tuple[type[CodedError], ...] = (CodedError,)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -95,7 +99,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.splitlines()).strip()
 
 
-def _fail(exc: NodeError | CodedError | DidError) -> None:
+def _fail(exc: CodedError) -> None:
     print(f"error: {exc.code}: {_one_line(exc.message) or '(no message)'}", file=sys.stderr, flush=True)
 
 
@@ -156,7 +160,9 @@ def main(argv: Sequence[str] | None = None, *, env: dict[str, str] | None = None
         if extra:
             raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {args.command_prog} --help)")
         started = time.monotonic()
-        restore_recursion_limit()  # every import is done: py_ecc's 100,000 must not stay for parsers of input
+        # The parser's imports are done; the commands import their own, and node.runtime restores the limit again
+        # after the chain stack (py-evm, py_ecc: 100,000) is loaded. Parsers of input must not run with it.
+        restore_recursion_limit()
         rc: int = args.fn(_settings(env), args, emit)
         if args.group == "network" and args.cmd == "init":
             emit(f"done in {time.monotonic() - started:.1f} s")

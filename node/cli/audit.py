@@ -15,7 +15,6 @@ Decisions:
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +54,7 @@ def cmd_bundle(s: Settings, a: argparse.Namespace, out: Out) -> int:
     from node.osp import load_sti_chain
     from node.sync.didhistory import IndexHistory
     from node.sync.indexview import IndexView
+    from wallet.files import write_atomic
 
     deployment = Deployment.load(s.network_file)
     if not s.audit_path.is_file():
@@ -74,7 +74,7 @@ def cmd_bundle(s: Settings, a: argparse.Namespace, out: Out) -> int:
     view = IndexView(s.index_file, network=deployment.network)
     history = IndexHistory(s.index_file)
     try:
-        readers = IndexReaders(view.rows, Resolver(history, network=deployment.network, chain_id=deployment.chain_id))
+        readers = IndexReaders(view, Resolver(history, network=deployment.network, chain_id=deployment.chain_id))
         signed = build_bundle(record, credentials=readers.credential, resolve_at=readers.resolve_at, signer=signer,
                               certificates=chain, network=deployment.network, chain_id=deployment.chain_id,
                               now=int(time.time()))
@@ -82,13 +82,8 @@ def cmd_bundle(s: Settings, a: argparse.Namespace, out: Out) -> int:
         history.close()
         view.db.close()
     path = Path(a.out)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with user_file(path, write=True):
-        try:
-            tmp.write_bytes(bundle_bytes(signed))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(path, bundle_bytes(signed), mode=None)
     content = signed["content"]
     out(f"{path}: origid {record['origid']}, attest {record['attest']}, {len(content['chain'])} chain and "
         f"{len(content['vetting'])} vetting credential(s), {len(content['didDocuments'])} DID document(s)")

@@ -13,28 +13,29 @@ import json
 import re
 import time
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from contracts.vocab import Kind, Status, TNRange, credential_key
+from contracts.vocab import Kind, Status, TNRange, credential_key, parse_tn
 from did_method.syntax import format_did, parse_did
 from node.cli.identity import _open_wallet, _synced
-from node.cli.ledger import Out, _e164, bounded, range_count
+from node.cli.ledger import Out, bounded, range_count
 from node.errors import NodeError
 from node.runtime import open_runtime
 from node.settings import Settings
-from wallet import credentials as vc
-from wallet import didauth
-from wallet.dids import signer_for, wallet_dids
-from wallet.issue import issue, set_status
-from wallet.keystore import Wallet
+
+if TYPE_CHECKING:  # the commands import the wallet, DID Auth and Data Integrity code they use: the parser does not
+    from wallet.keystore import Wallet
 
 __all__ = ["register"]
 
 DAY = 86400
 MAX_VALID_DAYS = 36_525  # a hundred years: a sanity bound that keeps validUntil a four-digit-year date
+CHALLENGE_MINUTES = 10  # wallet.didauth.CHALLENGE_LIFETIME // 60, for the help (a test checks they agree)
 
 
 def _issuer(w: Wallet, given: str | None) -> str:
+    from wallet.dids import wallet_dids
+
     dids = [d for d, e in wallet_dids(w).items() if not e.get("deactivated")]
     if given:
         return given
@@ -50,10 +51,12 @@ def _validity(a: argparse.Namespace) -> tuple[int, int]:
 
 
 def _ranges(a: argparse.Namespace) -> tuple[TNRange, ...]:
-    return (TNRange(_e164(a.start), range_count(a.count)),)
+    return (TNRange(parse_tn(a.start), range_count(a.count)),)
 
 
 def _issue_and_print(s: Settings, w: Wallet, issuer: str, unsigned: dict[str, Any], out: Out) -> int:
+    from wallet.issue import issue
+
     with open_runtime(s) as rt:
         signed = issue(w, rt.ledger, issuer, unsigned)
     out(signed["id"])
@@ -80,6 +83,9 @@ def _option(dest: str) -> str:
 
 def cmd_vet_challenge(s: Settings, a: argparse.Namespace, out: Out) -> int:
     """Step 1 of vetting: a fresh DID Auth challenge for the subject, remembered in the agency's wallet."""
+    from wallet import didauth
+    from wallet.dids import signer_for
+
     given = [_option(d) for d in _ISSUE_ONLY if getattr(a, d) is not None]
     if given:
         a.usage_error(f"'vet challenge' takes --subject and --as-did only, not {', '.join(given)}")
@@ -92,6 +98,10 @@ def cmd_vet_challenge(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import credentials as vc
+    from wallet import didauth
+    from wallet.issue import issue
+
     if a.step == "challenge":
         return cmd_vet_challenge(s, a, out)
     missing = [_option(d) for d in ("legal_name", "jurisdiction", "challenge", "proof") if getattr(a, d) is None]
@@ -120,6 +130,8 @@ def cmd_vet(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_grant(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import credentials as vc
+
     ranges = _ranges(a)
     vf, vu = _validity(a)
     w = _open_wallet(s)
@@ -131,6 +143,9 @@ def cmd_grant(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_delegate(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import credentials as vc
+    from wallet.issue import issue
+
     ranges = _ranges(a)  # bad input first, before the wallet and the chain
     vf, vu = _validity(a)
     w = _open_wallet(s)
@@ -149,6 +164,8 @@ def cmd_delegate(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_status(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet.issue import set_status
+
     w = _open_wallet(s)
     with open_runtime(s) as rt:
         set_status(w, rt.ledger, a.credential, a.cmd)
@@ -165,28 +182,30 @@ def _row(network: str, r: Any) -> dict[str, Any]:
 
 
 def cmd_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.sync.indexdb import IndexReader
+
     with open_runtime(s) as rt:
         rt.follower().sync()
-        q = "SELECT id, kind, issuer, subject, status, tns, credential FROM credentials"
-        params: tuple[Any, ...] = ()
+        index = IndexReader(rt.store.db)
         if a.holder:
-            q, params = q + " WHERE subject = ?", (parse_did(a.holder).ident,)
+            rows = index.credential_list(subject=parse_did(a.holder).ident)
         elif a.issuer:
-            q, params = q + " WHERE issuer = ?", (parse_did(a.issuer).ident,)
-        rows = rt.store.db.execute(q + " ORDER BY anchored_block", params).fetchall()
+            rows = index.credential_list(issuer=parse_did(a.issuer).ident)
+        else:
+            rows = index.credential_list()
         for r in rows:
             d = _row(rt.deployment.network, r)
             out(f"{d['id']}  {d['kind']:<20} {d['status']:<9} {d['issuer']} -> {d['subject']}  {' '.join(d['tns'])}")
-        rejected = rt.store.db.execute("SELECT id, code, message FROM rejected_credentials").fetchall()
-        for cid, code, message in rejected:
+        for cid, _block, code, message in index.rejections():
             out(f"rejected 0x{bytes(cid).hex()}: {code}: {message}")
     return 0
 
 
 def cmd_chain(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.sync.indexdb import IndexReader
     from node.tnindex import build_from_store
 
-    tn = _e164(a.tn)
+    tn = parse_tn(a.tn)
     with open_runtime(s) as rt:
         rt.follower().sync()
         index = build_from_store(rt.store)
@@ -194,8 +213,7 @@ def cmd_chain(s: Settings, a: argparse.Namespace, out: Out) -> int:
         if not chains:
             out(f"+{tn}: no live chain")
             return 1
-        ids = {bytes(r[0]): json.loads(bytes(r[1]))["id"]
-               for r in rt.store.db.execute("SELECT id, credential FROM credentials")}
+        ids = {bytes(r[0]): json.loads(bytes(r[1]))["id"] for r in IndexReader(rt.store.db).credential_documents()}
         for ch in chains:
             links = " <- ".join(f"{ids.get(c.id, '0x' + c.id.hex())} ({Kind(c.kind).name})" for c in ch.links)
             who = format_did(rt.deployment.network, ch.links[0].subject)
@@ -215,7 +233,7 @@ def register(sub: Any) -> None:
               "       eidln vet --subject DID --challenge LINE --proof PROOF --legal-name NAME --jurisdiction CODE\n"
               "                 (--lei LEI | --registration-number N) [options]",
         description="Vetting is three steps. 1: 'eidln vet challenge --subject DID' prints a challenge line (valid "
-                    f"{didauth.CHALLENGE_LIFETIME // 60} minutes, usable once). 2: the subject signs it with its "
+                    f"{CHALLENGE_MINUTES} minutes, usable once). 2: the subject signs it with its "
                     "DID key, 'eidln did prove DID --challenge LINE', and returns the proof line. 3: 'eidln vet "
                     "--subject DID --challenge LINE --proof PROOF ...' checks the proof against the subject's "
                     "authentication key on the ledger and issues the credential with the proof as its evidence. "

@@ -1,50 +1,109 @@
-"""``eidln wallet | did`` and ``eidln node serve``: identities and the resolver."""
+"""``eidln wallet | did | call`` and ``eidln node serve``: identities, unlock sessions and the resolver.
+
+The commands import what they use (the wallet, the DID stack, the chain through :mod:`node.runtime`): ``eidln
+--help`` loads none of it, and ``did show`` or ``call sign`` never load the EVM. The wallet opens with the unlock
+session ``EIDLN_WALLET_SESSION`` when there is one (:mod:`wallet.session`: no Argon2id run), else with the passphrase.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import sys
+import time
+from typing import TYPE_CHECKING, Any
 
-from did_method.document import DidState, render
 from did_method.ident import KeyType
-from did_method.resolver import Resolver
 from did_method.syntax import is_valid_fragment, parse_did
-from node.cli.ledger import Out, user_file
+from node.cli.ledger import Out, bounded, user_file
 from node.errors import ConfigError, NodeError
-from node.runtime import Runtime, open_runtime
+from node.runtime import open_runtime
 from node.settings import Settings
-from node.sync.didhistory import IndexHistory
-from wallet import dids
-from wallet.keystore import Wallet
+from wallet.errors import WalletError
+
+if TYPE_CHECKING:
+    from did_method.resolver import Resolver
+    from node.runtime import Runtime
+    from wallet.keystore import Wallet
 
 __all__ = ["register"]
 
 _KEY_TYPES = {"ed25519": KeyType.ED25519, "p256": KeyType.P256}
+DEFAULT_TTL = 900  # wallet.session.DEFAULT_TTL, here so that building the parser imports no wallet code
 
 
 def _wallet_passphrase(s: Settings) -> str:
     if not s.wallet_passphrase:
-        raise ConfigError("no wallet passphrase: set EIDLN_WALLET_PASSPHRASE (or EIDLN_PASSPHRASE)",
-                          code="config.no_passphrase")
+        raise ConfigError("no wallet passphrase: set EIDLN_WALLET_PASSPHRASE (or EIDLN_PASSPHRASE), or unlock a "
+                          'session with eval "$(eidln wallet unlock)"', code="config.no_passphrase")
     return s.wallet_passphrase
 
 
 def _open_wallet(s: Settings) -> Wallet:
+    """The wallet (``EIDLN_WALLET``): through the unlock session ``EIDLN_WALLET_SESSION`` if set, else with the
+    passphrase. A session that no longer opens it (expired, locked, stale, altered) gives way to the passphrase when
+    there is one, with a warning on stderr; without one, its error (``wallet.session_*``) stands."""
+    from wallet.keystore import Wallet
+
+    if s.wallet_session:
+        from wallet import session
+
+        try:
+            return session.open_wallet(s.wallet_file, s.wallet_session, directory=s.sessions_dir)
+        except WalletError as exc:
+            if exc.code not in session.CODES or not s.wallet_passphrase:
+                raise
+            print(f"warning: {exc.code}: {exc.message}; opening the wallet with the passphrase", file=sys.stderr,
+                  flush=True)
     return Wallet.open(s.wallet_file, _wallet_passphrase(s))
 
 
 def cmd_wallet_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet.keystore import Wallet
+
     with user_file(s.wallet_file, write=True):
         w = Wallet.create(s.wallet_file, _wallet_passphrase(s))
     out(f"wallet created: {s.wallet_file}")
-    out(f"ledger account: {w.ledger_account().address}")
+    out(f"ledger account: {w.ledger_address()}")
     out("before creating DIDs, have a member onboard this account: "
-        f"eidln member onboard --as <member> --account {w.ledger_account().address}")
+        f"eidln member onboard --as <member> --account {w.ledger_address()}")
+    return 0
+
+
+def _comment(text: str) -> str:
+    """A shell comment line for ``eval``: a line break in a path must not end it and start a command."""
+    return "# " + text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def cmd_wallet_unlock(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    """Open the wallet with the passphrase once and print the session for ``eval`` (:mod:`wallet.session`)."""
+    from did_method.timefmt import xml_datetime
+    from wallet import session
+
+    bounded(a.ttl, "--ttl", 1, session.MAX_TTL)
+    with user_file(s.sessions_dir, write=True):
+        unlocked = session.unlock(s.wallet_file, _wallet_passphrase(s), directory=s.sessions_dir, ttl=a.ttl)
+    until = xml_datetime(unlocked.expires)
+    out(_comment(f"{s.wallet_file} unlocked until {until}; 'eidln wallet lock' ends it"))
+    out(f"export EIDLN_WALLET_SESSION={unlocked.token}")
+    return 0
+
+
+def cmd_wallet_lock(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    """End every unlock session of the wallet (and the one in ``EIDLN_WALLET_SESSION``)."""
+    from wallet import session
+
+    with user_file(s.sessions_dir, write=True):
+        ended = session.lock(s.wallet_file, directory=s.sessions_dir, token=s.wallet_session)
+    out(_comment(f"{ended} session(s) of {s.wallet_file} ended"))
+    out("unset EIDLN_WALLET_SESSION")
     return 0
 
 
 def cmd_wallet_export(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    if not (s.backup_passphrase or s.wallet_passphrase):  # a session opens the wallet; the backup needs its own
+        raise ConfigError("a backup is encrypted under a passphrase: set EIDLN_BACKUP_PASSPHRASE (or the wallet's)",
+                          code="config.no_passphrase")
     w = _open_wallet(s)
     with user_file(a.out, write=True):
         w.export(a.out, s.backup_passphrase or _wallet_passphrase(s))
@@ -53,6 +112,8 @@ def cmd_wallet_export(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_wallet_import(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet.keystore import Wallet
+
     with user_file(s.wallet_file, write=True):  # reading the backup raises wallet.not_found / wallet.corrupt
         Wallet.import_backup(a.backup, s.backup_passphrase or _wallet_passphrase(s), s.wallet_file,
                              _wallet_passphrase(s))
@@ -61,12 +122,17 @@ def cmd_wallet_import(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def _synced(rt: Runtime) -> Resolver:
+    from did_method.resolver import Resolver
+    from node.sync.didhistory import IndexHistory
+
     rt.follower().sync()
     return Resolver(IndexHistory(rt.settings.index_file), network=rt.deployment.network,
                     chain_id=rt.deployment.chain_id)
 
 
 def cmd_did_create(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import dids
+
     w = _open_wallet(s)
     with open_runtime(s) as rt:
         did = dids.create_did(w, rt.ledger, key_type=_KEY_TYPES[a.key_type])
@@ -75,8 +141,10 @@ def cmd_did_create(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_did_show(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import dids
+
     w = _open_wallet(s)
-    out(f"ledger account {w.ledger_account().address}")
+    out(f"ledger account {w.ledger_address()}")
     for name in w.metadata.get("pending", []):
         out(f"pending key {name}: a ledger write with it is in flight in another process, or ended with an unknown "
             "outcome; resolve your DIDs to check")
@@ -87,6 +155,8 @@ def cmd_did_show(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_did_rotate(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import dids
+
     w = _open_wallet(s)
     with open_runtime(s) as rt:
         frag = dids.rotate_key(w, rt.ledger, a.did, old_fragment=a.key, key_type=_KEY_TYPES[a.key_type])
@@ -95,6 +165,8 @@ def cmd_did_rotate(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_did_add_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import dids
+
     w = _open_wallet(s)
     with open_runtime(s) as rt:
         frag = dids.add_key(w, rt.ledger, a.did, key_type=_KEY_TYPES[a.key_type])
@@ -103,6 +175,8 @@ def cmd_did_add_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_did_revoke_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import dids
+
     w = _open_wallet(s)
     with open_runtime(s) as rt:
         dids.revoke_key(w, rt.ledger, a.did, a.fragment)
@@ -113,6 +187,9 @@ def cmd_did_revoke_key(s: Settings, a: argparse.Namespace, out: Out) -> int:
 def cmd_did_service(s: Settings, a: argparse.Namespace, out: Out) -> int:
     # The contract stores any non-empty strings, and resolvers leave out a service they cannot show (SPEC.md 5.3):
     # refuse here what would be written but never seen.
+    from did_method.document import DidState, render
+    from wallet import dids
+
     if not is_valid_fragment(a.id):
         raise NodeError(f"--id {a.id[:40]!r} is not a fragment (1 to 32 of A-Z a-z 0-9 . _ -)", code="cli.bad_value")
     if a.type and a.endpoint and "service" not in render(a.did, DidState(services={a.id: (a.type, a.endpoint)})):
@@ -125,6 +202,8 @@ def cmd_did_service(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_did_deactivate(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from wallet import dids
+
     w = _open_wallet(s)
     with open_runtime(s) as rt:
         dids.deactivate(w, rt.ledger, a.did)
@@ -143,9 +222,7 @@ def cmd_did_resolve(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 def cmd_did_prove(s: Settings, a: argparse.Namespace, out: Out) -> int:
     """Step 2 of vetting, run by the subject: answer a vetting agency's DID Auth challenge with the DID's key."""
-    import time
-
-    from wallet import didauth
+    from wallet import didauth, dids
 
     did = str(parse_did(a.did))
     challenge = didauth.parse_challenge(a.challenge)
@@ -176,9 +253,9 @@ def cmd_node_serve(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_call_sign(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    """The dialer's one library call (:func:`wallet.passport.sign_call`) from the command line."""
-    import time
-
+    """The dialer's one library call (:func:`wallet.passport.sign_call`) from the command line: the wallet and the
+    PASSporT code, no chain."""
+    from wallet import dids
     from wallet.passport import canonical_tn, sign_call
 
     orig = canonical_tn(a.orig, "--from")  # passport.bad_claims naming the option, before the wallet is opened
@@ -201,6 +278,12 @@ def register(sub: Any) -> None:
                                        "EIDLN_BACKUP_PASSPHRASE, default the wallet's)")
     im.add_argument("backup")
     im.set_defaults(fn=cmd_wallet_import)
+    un = wal.add_parser("unlock", help="open the wallet once (Argon2id) and print a session for eval: "
+                                       'eval "$(eidln wallet unlock)"; later commands need no passphrase')
+    un.add_argument("--ttl", type=int, default=DEFAULT_TTL, metavar="SECONDS",
+                    help=f"how long the session lasts (default {DEFAULT_TTL}, at most a day)")
+    un.set_defaults(fn=cmd_wallet_unlock)
+    wal.add_parser("lock", help="end every unlock session of this wallet").set_defaults(fn=cmd_wallet_lock)
 
     did = sub.add_parser("did", help="create, change and resolve DIDs").add_subparsers(dest="cmd", required=True)
     c = did.add_parser("create", help="create a DID with a new key")

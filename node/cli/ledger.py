@@ -1,4 +1,8 @@
-"""``eidln network | account | member | node``: the ledger operator's commands."""
+"""``eidln network | account | member | node``: the ledger operator's commands.
+
+The commands import what they use (eth_account, eth_utils, the ledger client; the chain through :mod:`node.runtime`),
+so that building the parser, and every command that needs no chain, starts without them.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,25 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
-
-from contracts.vocab import format_roles, parse_roles
+from contracts.vocab import MAX_RANGE_COUNT, format_roles, parse_roles, parse_tn
 from node.errors import NodeError
-from node.keystore import Keystore
-from node.ledger.client import Action, deploy_network
-from node.ledger.deployment import Deployment
-from node.runtime import Runtime, open_backend, open_runtime
+from node.runtime import open_backend, open_keystore, open_runtime
 from node.settings import Settings
-from node.sync.follower import Follower, SyncStatus, SyncStep
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from node.keystore import Keystore
+    from node.ledger.client import Action
+    from node.runtime import Runtime
+    from node.sync.follower import Follower, SyncStatus, SyncStep
 
 __all__ = ["register", "Out", "user_file", "bounded", "range_count"]
 
 Out = Callable[[str], None]
 
-MAX_RANGE_COUNT = 100_000  # NumberAuthority.vy MAX_RANGE_COUNT: the most numbers in one range
 MAX_GOVERNORS = 32  # Members.vy MAX_GOVERNORS
 
 
@@ -58,22 +62,12 @@ def range_count(value: int, option: str = "--count") -> int:
     return bounded(value, option, 1, MAX_RANGE_COUNT, code="numbers.bad_count")
 
 
-def _e164(text: str) -> int:
-    digits = text.strip().removeprefix("+").replace(" ", "").replace("-", "")
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
-        raise NodeError(f"{text!r} is not an E.164 number (7 to 15 digits, optional '+')", code="numbers.bad_number")
-    return int(digits)
-
-
 def _signer(rt: Runtime, name: str) -> LocalAccount:
     """``--as NAME``: a keystore account, or ``@wallet`` for the ledger account of the wallet (EIDLN_WALLET)."""
     if name == "@wallet":
-        from wallet.keystore import Wallet
+        from node.cli.identity import _open_wallet  # with the unlock session, if there is one
 
-        if not rt.settings.wallet_passphrase:
-            raise NodeError("no wallet passphrase: set EIDLN_WALLET_PASSPHRASE (or EIDLN_PASSPHRASE)",
-                            code="config.no_passphrase")
-        return Wallet.open(rt.settings.wallet_file, rt.settings.wallet_passphrase).ledger_account()
+        return _open_wallet(rt.settings).ledger_account()
     return rt.keystore.load(name)
 
 
@@ -82,6 +76,8 @@ def _account(ks: Keystore, ref: str) -> str:
     if ref == "@wallet":
         raise NodeError("use the wallet's address (eidln did show prints it)", code="cli.bad_account")
     if ref.startswith("0x"):
+        from eth_utils import is_address, to_checksum_address
+
         if not is_address(ref):
             raise NodeError(f"{ref!r} is not an Ethereum address", code="cli.bad_account")
         return to_checksum_address(ref)
@@ -92,6 +88,8 @@ def _account(ks: Keystore, ref: str) -> str:
 
 
 def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.ledger.client import deploy_network
+
     if s.network_file.exists():
         raise NodeError(f"a network is already deployed in {s.home} ({s.network_file}); use another EIDLN_HOME",
                         code="config.network_exists")
@@ -99,14 +97,14 @@ def cmd_network_init(s: Settings, a: argparse.Namespace, out: Out) -> int:
         raise NodeError(f"network name {a.name!r} must be 1-16 lowercase letters or digits, starting with a letter",
                         code="config.invalid")
     bounded(a.governors, "--governors", 0, MAX_GOVERNORS)
-    external = [_account(Keystore(s.keys_dir, None), x) for x in a.governor_address]
+    external = [_account(open_keystore(s.keys_dir, None), x) for x in a.governor_address]
     total = a.governors + len(external)
     if total > MAX_GOVERNORS:
         raise NodeError(f"{total} governors: at most {MAX_GOVERNORS}", code="members.too_many_governors")
     if not 1 <= a.threshold <= total:
         raise NodeError(f"threshold {a.threshold} must be between 1 and the {total} governors",
                         code="members.bad_threshold")
-    ks = Keystore(s.keys_dir, s.passphrase)
+    ks = open_keystore(s.keys_dir, s.passphrase)
     with user_file(s.home, write=True):
         s.home.mkdir(parents=True, exist_ok=True)
     with open_backend(s) as backend:
@@ -155,13 +153,13 @@ def _create_account(ks: Keystore, name: str) -> LocalAccount:
 
 
 def cmd_account_new(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    acct = _create_account(Keystore(s.keys_dir, s.passphrase), a.name)
+    acct = _create_account(open_keystore(s.keys_dir, s.passphrase), a.name)
     out(f"{a.name}: {acct.address}")
     return 0
 
 
 def cmd_account_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
-    ks = Keystore(s.keys_dir, s.passphrase)
+    ks = open_keystore(s.keys_dir, s.passphrase)
     for name in ks.names():
         out(f"{name:<20} {ks.address(name)}")
     return 0
@@ -171,6 +169,8 @@ def cmd_account_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def _action(rt: Runtime, a: argparse.Namespace) -> Action:
+    from node.ledger.client import Action
+
     ks = rt.keystore
     if a.action == "admit":
         return Action.admit(_account(ks, a.account), parse_roles(a.roles), a.spc, a.member_name)
@@ -183,11 +183,11 @@ def _action(rt: Runtime, a: argparse.Namespace) -> Action:
     if a.action == "offboard":
         return Action.offboard(_account(ks, a.account))
     if a.action == "assign-blocks":
-        return Action.assign_blocks(_e164(a.start), range_count(a.count), _account(ks, a.holder))
+        return Action.assign_blocks(parse_tn(a.start), range_count(a.count), _account(ks, a.holder))
     if a.action == "assign-numbers":
-        return Action.assign_numbers(_e164(a.start), range_count(a.count), _account(ks, a.holder))
+        return Action.assign_numbers(parse_tn(a.start), range_count(a.count), _account(ks, a.holder))
     if a.action == "port":
-        return Action.port(_e164(a.start), range_count(a.count), _account(ks, a.to))
+        return Action.port(parse_tn(a.start), range_count(a.count), _account(ks, a.to))
     raise NodeError(f"unknown action {a.action}", code="cli.usage")
 
 
@@ -242,14 +242,16 @@ def _synced(rt: Runtime) -> SyncStatus:
 
 
 def cmd_member_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.sync.indexdb import IndexReader
+
     with open_runtime(s) as rt:
         st = _synced(rt)
-        rows = rt.store.db.execute("SELECT account, roles, spc, name, since_block FROM members ORDER BY since_block, "
-                                   "account").fetchall()
+        index = IndexReader(rt.store.db)
+        rows = index.members()
         out(f"{'account':<42} {'roles':<24} {'spc':<8} {'since':>6}  name")
         for acct, roles, spc, name, since in rows:
             out(f"{acct:<42} {format_roles(roles):<24} {spc or '-':<8} {since:>6}  {name}")
-        onboarded = rt.store.db.execute("SELECT account, endorser, kind FROM onboarded ORDER BY since_block").fetchall()
+        onboarded = index.onboarded()
         if onboarded:
             out("onboarded accounts:")
             for acct, endorser, kind in onboarded:
@@ -259,10 +261,11 @@ def cmd_member_list(s: Settings, a: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_member_proposals(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.sync.indexdb import IndexReader
+
     with open_runtime(s) as rt:
         _synced(rt)
-        rows = rt.store.db.execute("SELECT id, proposer, target, calldata, votes, state FROM proposals "
-                                   "ORDER BY id").fetchall()
+        rows = IndexReader(rt.store.db).proposals()
         for pid, proposer, target, calldata, votes, state in rows:
             if a.open and state != "open":
                 continue
@@ -286,6 +289,7 @@ def cmd_node_run(s: Settings, a: argparse.Namespace, out: Out) -> int:
     """Follow the chain into the index. ``--once``: catch up and exit (an error exits non-zero). Otherwise run until
     SIGINT / SIGTERM, retrying an unreachable chain with backoff and refusing a replaced or rewound one (one line
     per change of state; :class:`node.sync.service.SyncService`)."""
+    from node.ledger.deployment import Deployment
     from node.sync.service import SyncHealth, SyncService
 
     if a.once:
@@ -330,8 +334,8 @@ def cmd_node_run(s: Settings, a: argparse.Namespace, out: Out) -> int:
                 news[0] = False
                 out(f"in sync at block {followers[-1].synced}")
 
-        service = SyncService(connect, interval=s.sync_interval, progress=progress, on_change=changed,
-                              on_confirmed=confirmed)
+        service = SyncService(connect, interval=s.sync_interval, head_poll=s.head_poll, progress=progress,
+                              on_change=changed, on_confirmed=confirmed)
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: service.stop(timeout=0))
         try:
             service.run()

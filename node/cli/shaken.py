@@ -18,15 +18,15 @@ import argparse
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from node.cli.ledger import bounded, user_file
 from node.errors import ConfigError
 from node.settings import Settings
-from node.shaken.errors import BAD_TNAUTHLIST, ShakenError
-from node.shaken.pki import generate_test_pki
+
+if TYPE_CHECKING:  # the commands import the SHAKEN code and http.server: the parser does not
+    from http.server import ThreadingHTTPServer
 
 __all__ = ["register", "pki_server", "chain_files"]
 
@@ -38,6 +38,9 @@ PKIX_CRL = "application/pkix-crl"
 
 
 def cmd_pki_init(_s: Settings, a: argparse.Namespace, out: Out) -> int:
+    from node.shaken.errors import BAD_TNAUTHLIST, ShakenError
+    from node.shaken.pki import generate_test_pki
+
     spc = a.spc.strip().upper()
     if not _SPC.fullmatch(spc):
         raise ShakenError(BAD_TNAUTHLIST, f"SPC {a.spc[:20]!r} must be 4 letters or digits (an OCN such as 1234)")
@@ -67,6 +70,8 @@ def chain_files(directory: Path) -> dict[str, tuple[bytes, str]]:
 
 def pki_server(directory: Path, host: str = "127.0.0.1", port: int = 8444) -> ThreadingHTTPServer:
     """A bound (not yet serving) HTTP server for the chain files; ``port=0`` picks a free port."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
     files = chain_files(directory)
 
     class Handler(BaseHTTPRequestHandler):

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING, Any
 
 from contracts.vocab import Role
 from node.chain.base import Call, ChainBackend, Receipt
 from node.errors import ChainRevert, LedgerRuleError, TransactionFailed
 from node.ledger.codec import Event, codec
 from node.ledger.deployment import Deployment
+
+if TYPE_CHECKING:  # annotations only: reading the ledger must not import eth_account (and the BLS code it loads)
+    from eth_account.signers.local import LocalAccount
 
 __all__ = ["Action", "Ledger", "ProposalResult", "deploy_network", "GAS"]
 

@@ -12,6 +12,8 @@ from node.cli import main
 from node.runtime import open_backend
 from node.settings import Settings
 
+pytestmark = pytest.mark.usefixtures("cheap_kdfs")  # key derivation at test cost (tests/conftest.py)
+
 
 class Cli:
     def __init__(self, home: Path) -> None:
@@ -97,6 +99,7 @@ def test_embedded_chain_is_single_process(cli: Cli, capsys: pytest.CaptureFixtur
     assert cli("node", "status") == 0
 
 
+@pytest.mark.slow
 def test_subprocess_exit_codes(cli: Cli) -> None:
     env = {**cli.env, "PATH": "/usr/bin:/bin"}
     bad = subprocess.run([sys.executable, "-m", "node.cli", "member", "vote", "99", "--as", "governor1"],

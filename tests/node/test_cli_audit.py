@@ -31,6 +31,7 @@ from wallet.keys import P256Key
 
 X5U = "https://osp.test/sp-chain.pem"
 PASSPHRASE = "correct horse battery staple"
+pytestmark = pytest.mark.usefixtures("cheap_kdfs")  # key derivation at test cost (tests/conftest.py)
 
 
 def _one_line(err: str) -> str:

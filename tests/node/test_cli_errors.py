@@ -39,6 +39,8 @@ DID_KEYWORDS = sorted({c.code for c in vars(did_errors).values()
 # The one line: a dotted code (or a W3C DID Resolution keyword, the codes of DidError), then a message.
 LINE = re.compile(r"^error: (?P<code>[a-z_]+(?:\.[a-z0-9_]+)+|" + "|".join(DID_KEYWORDS) + r"): (?P<message>.+)$")
 
+pytestmark = pytest.mark.usefixtures("cheap_kdfs")  # key derivation at test cost (tests/conftest.py)
+
 
 @dataclass(frozen=True)
 class Home:
@@ -53,7 +55,7 @@ class Home:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+def home(tmp_path_factory: pytest.TempPathFactory, cheap_kdfs: None) -> Home:
     tmp = tmp_path_factory.mktemp("cli-errors")
     (tmp / "plain.txt").write_text("not a wallet, not a key, not a directory\n")
     env = {"EIDLN_HOME": str(tmp / "home"), "EIDLN_CHAIN": "embedded", "EIDLN_PASSPHRASE": PASSPHRASE}
@@ -214,6 +216,19 @@ CASES: dict[str, list[Case]] = {
         ("{file}", 1, "wallet.corrupt", {"EIDLN_WALLET": "{tmp}/w3.json"}),
         ("{tmp}/home/wallet.json", 1, "cli.file_unwritable", {"EIDLN_WALLET": "{file}/w.json"}),
     ],
+    "wallet unlock": [
+        ("--ttl soon", 2, U, {}),
+        ("--ttl 0", 1, "cli.bad_value", {}),
+        ("--ttl 86401", 1, "cli.bad_value", {}),
+        ("", 1, "config.no_passphrase", {"EIDLN_PASSPHRASE": ""}),
+        ("", 1, "wallet.wrong_passphrase", {"EIDLN_WALLET_PASSPHRASE": "not the passphrase at all"}),
+        ("", 1, "wallet.not_found", {"EIDLN_WALLET": "{missing}"}),
+        ("", 1, "cli.file_unwritable", {"EIDLN_SESSION_DIR": "{file}/sessions"}),
+    ],
+    "wallet lock": [
+        ("extra", 2, U, {}),
+        ("", 1, "wallet.session_dir_unsafe", {"EIDLN_SESSION_DIR": "{file}"}),
+    ],
     "did create": [
         ("--key-type rsa", 2, U, {}),
         ("", 1, "wallet.not_found", {"EIDLN_WALLET": "{missing}"}),
@@ -221,6 +236,9 @@ CASES: dict[str, list[Case]] = {
     "did show": [
         ("extra", 2, U, {}),
         ("", 1, "wallet.corrupt", {"EIDLN_WALLET": "{file}"}),
+        ("", 1, "wallet.session_invalid", {"EIDLN_PASSPHRASE": "", "EIDLN_WALLET_SESSION": "not-a-token"}),
+        ("", 1, "wallet.session_expired", {"EIDLN_PASSPHRASE": "",  # no such session: locked, or expired and swept
+                                           "EIDLN_WALLET_SESSION": "eidln-ws1." + "0" * 32 + "." + "A" * 43}),
     ],
     "did rotate": [
         ("", 2, U, {}),
@@ -393,7 +411,10 @@ CASES: dict[str, list[Case]] = {
 
 
 def _cases() -> list[Any]:
-    return [pytest.param(cmd, line, rc, code, env, id=f"{cmd}: {line or '(none)'}{' ' + str(env) if env else ''}")
+    """The ids name the live challenge ``{live}``: it differs at each import, and pytest-xdist's workers must collect
+    the same ids."""
+    return [pytest.param(cmd, line, rc, code, env,
+                         id=f"{cmd}: {line.replace(LIVE, '{live}') or '(none)'}{' ' + str(env) if env else ''}")
             for cmd, rows in CASES.items() for line, rc, code, env in rows]
 
 

@@ -10,6 +10,8 @@ import pytest
 from tests.node.test_cli import Cli
 from wallet import Wallet
 
+pytestmark = pytest.mark.usefixtures("cheap_kdfs")  # key derivation at test cost (tests/conftest.py)
+
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:

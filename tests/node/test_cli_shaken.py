@@ -90,6 +90,7 @@ def test_serve_chain_and_crl(served: str, pki_dir: Path) -> None:
             assert r.status_code == 405 and r.headers["allow"] == "GET", method
 
 
+@pytest.mark.slow
 def test_serve_as_a_real_process(pki_dir: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

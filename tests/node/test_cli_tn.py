@@ -14,6 +14,8 @@ from tests.node.test_cli import Cli
 from wallet import Wallet
 from wallet.didauth import Challenge, authentication_key_at, parse_challenge, verify_credential_evidence
 
+pytestmark = pytest.mark.usefixtures("cheap_kdfs")  # key derivation at test cost (tests/conftest.py)
+
 
 def wait_for_chain_clock(cli: Cli) -> None:
     """The embedded chain stamps each block at least one second after its parent, so a burst of transactions runs

@@ -340,7 +340,9 @@ def test_error_codes_are_the_documented_set() -> None:
                      "wallet.not_found", "wallet.no_such_key", "wallet.key_exists", "wallet.bad_name",
                      "wallet.weak_passphrase", "wallet.bad_passphrase", "wallet.unsupported_version", "wallet.bad_key",
                      "wallet.unknown_did",
-                     "wallet.bad_credential", "wallet.unknown_kind"}
+                     "wallet.bad_credential", "wallet.unknown_kind",
+                     "wallet.session_expired", "wallet.session_invalid", "wallet.session_stale",
+                     "wallet.session_dir_unsafe"}
     with pytest.raises(ValueError):
         WalletError("x", code="wallet.nonsense")
     err = WalletError("no wallet at /tmp/x", code="wallet.not_found")

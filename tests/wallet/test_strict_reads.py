@@ -31,6 +31,7 @@ from wallet.passport.token import decode
 PASS = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[2]
 NESTED = b"[" * 65536
+pytestmark = pytest.mark.usefixtures("cheap_kdfs")  # key derivation at test cost (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +71,7 @@ sys.exit(node.cli.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["did", "show"], ["wallet", "import", "{backup}"]], ids=["show", "import"])
 def test_cli_on_a_nested_wallet_exits_normally(tmp_path: Path, command: list[str]) -> None:
     """The process of issue 9: ``eidln did show`` on such a wallet died with SIGSEGV (-11 / 139)."""

@@ -271,6 +271,7 @@ with w.transaction():
 """
 
 
+@pytest.mark.slow
 def test_a_killed_holder_does_not_leave_the_wallet_locked(path: Path, wallet: Wallet) -> None:
     proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path), PASS], cwd=ROOT,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
