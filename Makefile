@@ -24,12 +24,20 @@ demo: $(BIN)/.installed
 walkthrough: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/walkthrough.sh
 
-test: setup lint
-	$(BIN)/python -m contracts.build --check
-	$(BIN)/python -m pytest -q
+# Test runs write bytecode even where PYTHONDONTWRITEBYTECODE is set: without its cache, every pytest process
+# re-parses and assertion-rewrites the pytest plugins (hypothesis, schemathesis, ...), about 5 s each.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
+# `make test`: every test, serially; tests/contracts/test_build.py (slow) recompiles the contracts once and checks
+# the committed artifacts byte for byte, as `python -m contracts.build --check` does.
+test: setup lint
+	$(PYTEST) -q
+
+# `make test-fast`: the tests not marked slow (no anvil, no subprocess, no process pool: tests/conftest.py fails one
+# that starts a process), one pytest-xdist worker per core; idle workers steal queued tests (a module's fixtures may
+# then be built on both workers, which costs less than one worker waiting on the other). About 86 s on 2 cores.
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -q -m "not slow" -n auto --dist worksteal
 
 bench: setup
 	$(BIN)/python -m benchmarks.run

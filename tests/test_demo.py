@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from node.demo import run_demo
 
 
@@ -21,6 +23,7 @@ def test_demo_rows(tmp_path: Path) -> None:
     assert (tmp_path / "kept" / "audit.sqlite").exists() and any("kept in" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_eidln_demo_command(tmp_path: Path) -> None:
     env = dict(os.environ, EIDLN_HOME=str(tmp_path / "home"))
     run = subprocess.run([sys.executable, "-m", "node.cli", "demo"], env=env, capture_output=True, text=True,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import copy
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pytest
 
 from contracts.vocab import Flags, Kind, Role, Status, TNRange
-from node.ledger.client import Action
+from node.chain.base import ChainBackend
+from node.chain.embedded import EmbeddedChain
+from node.ledger.client import Action, Ledger
 from tests.netkit import Did, Net, refused
 
 BOTH = Flags.MAY_ORIGINATE | Flags.MAY_DELEGATE
@@ -40,9 +46,43 @@ class World:
                                                            parent=parent, flags=flags, **kw))
 
 
+@dataclass(frozen=True)
+class Made:
+    path: Path  # the embedded chain's SQLite file, closed
+    world: World
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    """The world on the embedded chain, made once for the module (twenty-odd blocks, most of a test's cost)."""
+    path = tmp_path_factory.mktemp("world") / "chain.sqlite"
+    chain = EmbeddedChain(path)
+    world = World(Net.create(chain))
+    chain.close()
+    return Made(path, world)
+
+
 @pytest.fixture
-def w(net: Net) -> World:
-    return World(net)
+def w(backend: ChainBackend, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
+    """A fresh world. On the embedded chain, a copy of the made one: its chain file copied and re-opened (the same
+    parties and keys, the test's own ledger); on anvil, made on the spot."""
+    if not isinstance(backend, EmbeddedChain):
+        yield World(Net.create(backend))
+        return
+    made: Made = request.getfixturevalue("made")
+    shutil.copyfile(made.path, tmp_path / "chain.sqlite")
+    chain = EmbeddedChain(tmp_path / "chain.sqlite")
+    world = copy.copy(made.world)
+    world.net = replace(made.world.net, backend=chain, ledger=Ledger(chain, made.world.net.ledger.deployment),
+                        accounts=dict(made.world.net.accounts), cids=dict(made.world.net.cids))
+    yield world
+    chain.close()
+
+
+@pytest.fixture
+def net(w: World) -> Net:
+    """The world's network (overrides tests/contracts/conftest.py: every test here uses both)."""
+    return w.net
 
 
 def test_enterprise_identity_only_by_vetters(w: World) -> None:

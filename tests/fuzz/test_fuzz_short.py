@@ -24,6 +24,7 @@ def results() -> dict[str, dict[str, Any]]:
     return {r["target"]: r for r in done["targets"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TARGETS)
 def test_no_crash_and_both_paths_reached(results: dict[str, dict[str, Any]], name: str) -> None:
     r = results[name]

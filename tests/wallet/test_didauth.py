@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from did_method import KeyType
 from did_method.document import VerificationKey, xml_datetime
 from did_method.resolver import Resolver
 from node.chain.embedded import EmbeddedChain
+from node.ledger.client import Ledger
 from node.sync.didhistory import IndexHistory
 from node.sync.follower import Follower
 from node.sync.store import Store
@@ -83,22 +86,56 @@ class World:
         return signer_for(self.wallets[name], self.did[name], fragment)
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> World:
+PASSPHRASE = "a long enough passphrase"
+PARTIES = (("vetco", KeyType.ED25519), ("acme", KeyType.ED25519), ("p256", KeyType.P256), ("mallory", KeyType.ED25519))
+
+
+@dataclass(frozen=True)
+class Made:
+    """A world made once per module, at rest: its chain (a SQLite file) and wallet files in ``directory``, and what
+    a copy needs besides the files."""
+
+    directory: Path
+    clock: int
+    net: Net
+    did: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    """The world's ledger and wallets: a TNSP that is also a vetting agency, four wallets whose accounts it onboarded,
+    each with a DID. Making them runs Argon2id twelve times (each passphrase save draws a fresh salt), most of a
+    world's cost, so it is done once; each test gets copies of the files (:func:`world`)."""
+    directory = tmp_path_factory.mktemp("world")
     clock = Clock(T0)
-    chain = EmbeddedChain(None, clock=clock)
+    chain = EmbeddedChain(directory / "chain.sqlite", clock=clock)
     net = Net.create(chain, governors=1, threshold=1)
     tnsp = net.member("tnsp", Role.TNSP | Role.VETTER, "1234")
-    wallets, did = {}, {}
-    for name, key_type in (("vetco", KeyType.ED25519), ("acme", KeyType.ED25519), ("p256", KeyType.P256),
-                           ("mallory", KeyType.ED25519)):
-        w = Wallet.create(tmp_path / f"{name}.json", "a long enough passphrase", fast=True)
+    did = {}
+    for name, key_type in PARTIES:
+        w = Wallet.create(directory / f"{name}.json", PASSPHRASE, fast=True)
         net.ledger.onboard(tnsp, w.ledger_account().address, "enterprise")
         clock.t += 10
-        wallets[name], did[name] = w, create_did(w, net.ledger, key_type=key_type)
+        did[name] = create_did(w, net.ledger, key_type=key_type)
+    chain.close()
+    return Made(directory, clock.t, net, did)
+
+
+@pytest.fixture
+def world(tmp_path: Path, made: Made) -> Iterator[World]:
+    """This test's own copy of the made world: the chain file and the wallet files copied, the chain re-opened at
+    the made clock, each wallet opened with its passphrase; a fresh index."""
+    for name in ("chain.sqlite", *(f"{party}.json" for party, _ in PARTIES)):
+        shutil.copyfile(made.directory / name, tmp_path / name)
+    clock = Clock(made.clock)
+    chain = EmbeddedChain(tmp_path / "chain.sqlite", clock=clock)
+    net = replace(made.net, backend=chain, ledger=Ledger(chain, made.net.ledger.deployment),
+                  accounts=dict(made.net.accounts), cids=dict(made.net.cids))
+    wallets = {name: Wallet.open(tmp_path / f"{name}.json", PASSPHRASE) for name, _ in PARTIES}
     follower = Follower(chain, Store(tmp_path / "index.sqlite"), net.ledger.deployment)
     resolver = Resolver(IndexHistory(tmp_path / "index.sqlite"), network="local", chain_id=1337)
-    return World(clock, net, follower, resolver, wallets, did)
+    yield World(clock, net, follower, resolver, wallets, dict(made.did))
+    chain.close()
 
 
 def answered(world: World, name: str = "acme", **kw: Any) -> tuple[Challenge, str, int]:
