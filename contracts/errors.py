@@ -43,5 +43,5 @@ class ContractRefusal(CodedError):
     """A contract rule refused a write (its namespaced revert reason is the code, ``dids.not_controller``); nothing
     was written. The node's ``LedgerRuleError`` is one; the wallet catches this class to undo local state."""
 
-    CODES = None
+    CODES: ClassVar[frozenset[str] | None] = None
     code = "ledger.reverted"

@@ -8,6 +8,7 @@ these once, at the edge.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from contracts.errors import CodedError, ContractRefusal
 
@@ -41,7 +42,7 @@ class NodeError(CodedError):
     """Base of every error the node raises on purpose (part of the one tree of :class:`contracts.errors.CodedError`;
     its namespace is open: the contracts' revert reasons become codes)."""
 
-    CODES = None
+    CODES: ClassVar[frozenset[str] | None] = None
     code = "node.error"
 
 
