@@ -33,8 +33,8 @@ def test_subprocess_run():
 def test_popen_swallowed():
     try:
         subprocess.Popen([sys.executable, "-c", "pass"]).wait()
-    except BaseException:
-        pass
+    except BaseException as exc:  # code under test that hides the guard's failure: the report hook still fails it
+        print("swallowed", type(exc).__name__)
 
 def test_multiprocessing_spawn():
     p = multiprocessing.get_context("spawn").Process(target=print)
@@ -63,7 +63,7 @@ def server():
     proc.kill()
 
 def test_fixture_starts_a_server(server):
-    pass
+    assert server.pid > 0
 
 def test_no_process():
     assert sum(range(4)) == 6

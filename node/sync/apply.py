@@ -16,7 +16,7 @@ from typing import Any
 
 from contracts.vocab import Kind
 from node.errors import StoreError
-from node.sync.changes import Anchored, Change, DidChanged, MembersChanged, StatusSet, holding
+from node.sync.changes import Anchored, Change, DidChanged, MembersChanged, StatusSet, holding, unhex
 from wallet.credentials import role_of_anchored
 
 __all__ = ["apply_event", "HANDLERS"]
@@ -48,8 +48,8 @@ def apply_event(db: sqlite3.Connection, ev: dict[str, Any], *, check: Checker | 
         if rejection is not None:
             a = ev["args"]
             db.execute("INSERT INTO rejected_credentials (id, block, log_index, code, message, status, credential) "
-                       "VALUES (?, ?, ?, ?, ?, 1, ?)", (_hex(a["id"]), ev["block"], ev["log_index"], rejection.code,
-                                                         rejection.message, _hex(a["credential"])))
+                       "VALUES (?, ?, ?, ?, ?, 1, ?)", (unhex(a["id"]), ev["block"], ev["log_index"], rejection.code,
+                                                         rejection.message, unhex(a["credential"])))
             return None
     handler = HANDLERS.get((ev["contract"], ev["name"]))
     if handler is None:  # events that only matter as history (e.g. SystemBound) have no table
@@ -57,8 +57,6 @@ def apply_event(db: sqlite3.Connection, ev: dict[str, Any], *, check: Checker | 
     return handler(db, ev)
 
 
-def _hex(v: str) -> bytes:
-    return bytes.fromhex(v[2:])
 
 
 # ---------------------------------------------------------------- Members
@@ -99,7 +97,7 @@ def _proposal(db: sqlite3.Connection, ev: dict[str, Any]) -> None:
     a = ev["args"]
     db.execute("INSERT INTO proposals (id, proposer, target, calldata, deadline, votes, state, created_block) "
                "VALUES (?, ?, ?, ?, ?, 0, 'open', ?)",
-               (a["proposal_id"], a["proposer"], a["target"], _hex(a["calldata"]), a["deadline"], ev["block"]))
+               (a["proposal_id"], a["proposer"], a["target"], unhex(a["calldata"]), a["deadline"], ev["block"]))
 
 
 @handles("Members", "Voted")
@@ -166,7 +164,7 @@ for _name in ("BlocksAssigned", "NumbersAssigned", "NumbersPorted"):
 
 def _did_history(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
     """Every DID change, keyed by DID, in chain order: what resolution (at any version) replays."""
-    ident = _hex(ev["args"]["did"])
+    ident = unhex(ev["args"]["did"])
     db.execute("INSERT INTO did_changes (did, block, log_index, timestamp, name, args) VALUES (?, ?, ?, ?, ?, ?)",
                (ident, ev["block"], ev["log_index"], ev["timestamp"], ev["name"],
                 json.dumps(ev["args"], sort_keys=True)))
@@ -177,12 +175,12 @@ def _did_history(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
 def _did_created(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
     a = ev["args"]
     db.execute("INSERT INTO dids (did, controller, deactivated, created_block, updated_block) VALUES (?, ?, 0, ?, ?)",
-               (_hex(a["did"]), a["controller"], ev["block"], ev["block"]))
+               (unhex(a["did"]), a["controller"], ev["block"], ev["block"]))
     return _did_history(db, ev)
 
 
 def _did_touched(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
-    cur = db.execute("UPDATE dids SET updated_block = ? WHERE did = ?", (ev["block"], _hex(ev["args"]["did"])))
+    cur = db.execute("UPDATE dids SET updated_block = ? WHERE did = ?", (ev["block"], unhex(ev["args"]["did"])))
     if cur.rowcount != 1:
         raise StoreError(f"{ev['name']} for unknown DID {ev['args']['did']}", code="store.inconsistent")
     return _did_history(db, ev)
@@ -195,14 +193,14 @@ for _name in ("KeyAdded", "KeyRevoked", "ServiceSet", "ServiceRemoved"):
 @handles("DIDRegistry", "ControllerChanged")
 def _controller(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
     change = _did_touched(db, ev)
-    db.execute("UPDATE dids SET controller = ? WHERE did = ?", (ev["args"]["controller"], _hex(ev["args"]["did"])))
+    db.execute("UPDATE dids SET controller = ? WHERE did = ?", (ev["args"]["controller"], unhex(ev["args"]["did"])))
     return change
 
 
 @handles("DIDRegistry", "DIDDeactivated")
 def _deactivated(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
     change = _did_touched(db, ev)
-    db.execute("UPDATE dids SET deactivated = 1 WHERE did = ?", (_hex(ev["args"]["did"]),))
+    db.execute("UPDATE dids SET deactivated = 1 WHERE did = ?", (unhex(ev["args"]["did"]),))
     return change
 
 
@@ -212,7 +210,7 @@ def _deactivated(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
 @handles("CredentialRegistry", "CredentialAnchored")
 def _anchored(db: sqlite3.Connection, ev: dict[str, Any]) -> Change:
     a = ev["args"]
-    credential = _hex(a["credential"])
+    credential = unhex(a["credential"])
     change = Anchored.from_event(a, role=role_of_anchored(credential, a["kind"]))
     db.execute(
         "INSERT INTO credentials (id, kind, issuer, subject, parent, flags, depth, valid_from, valid_until, "
@@ -229,7 +227,7 @@ def _status(db: sqlite3.Connection, ev: dict[str, Any]) -> Change | None:
     a = ev["args"]
     if a["new_status"] not in _STATUS:
         raise StoreError(f"unknown credential status {a['new_status']}", code="store.inconsistent")
-    ident = _hex(a["id"])
+    ident = unhex(a["id"])
     row = db.execute("UPDATE credentials SET status = ? WHERE id = ? RETURNING kind, subject",
                      (a["new_status"], ident)).fetchone()
     if row is not None:

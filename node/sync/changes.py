@@ -17,7 +17,7 @@ from typing import Any
 
 from contracts.vocab import BLOCK
 
-__all__ = ["BLOCK", "Holding", "Anchored", "StatusSet", "DidChanged", "MembersChanged", "Change", "holding"]
+__all__ = ["BLOCK", "Holding", "Anchored", "StatusSet", "DidChanged", "MembersChanged", "Change", "holding", "unhex"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,8 @@ class Anchored:
     @classmethod
     def from_event(cls, args: Mapping[str, Any], *, role: str) -> Anchored:
         """The record of a ``CredentialAnchored`` event's arguments (as the follower decodes them: ids hex)."""
-        return cls(_unhex(args["id"]), int(args["kind"]), _unhex(args["issuer"]), _unhex(args["subject"]),
-                   _unhex(args["parent"]), int(args["flags"]), int(args["depth"]), int(args["valid_from"]),
+        return cls(unhex(args["id"]), int(args["kind"]), unhex(args["issuer"]), unhex(args["subject"]),
+                   unhex(args["parent"]), int(args["flags"]), int(args["depth"]), int(args["valid_from"]),
                    int(args["valid_until"]), str(args["root_holder"]), int(args["root_since"]),
                    tuple((int(r["start"]), int(r["count"])) for r in args["tns"]), role)
 
@@ -91,7 +91,8 @@ class MembersChanged:
 Change = Holding | Anchored | StatusSet | DidChanged | MembersChanged
 
 
-def _unhex(v: str) -> bytes:
+def unhex(v: str) -> bytes:
+    """The bytes of a ``0x…`` hex value as the follower decodes event arguments (``bytes32`` ids, DIDs, blobs)."""
     return bytes.fromhex(v[2:] if v.startswith("0x") else v)
 
 

@@ -33,6 +33,7 @@ from did_method.document import Change
 from did_method.errors import DidError
 from did_method.resolver import Resolver
 from did_method.timefmt import parse_date_time_stamp
+from node.sync.changes import unhex
 from node.sync.didhistory import change_of_row
 from node.sync.indexdb import IndexReader
 from wallet import strictjson
@@ -103,8 +104,6 @@ def verify_job(job: ProofJob) -> Rejection | None:
     return Rejection(code=first.code, message=first.message)
 
 
-def _hex(v: str) -> bytes:
-    return bytes.fromhex(v[2:])
 
 
 class CredentialChecker:
@@ -144,7 +143,7 @@ class CredentialChecker:
         """The issuer's role and authority, from the node's own tables as they stand at this event (the
         contract enforces the same rules; the node does not take the chain's word for them)."""
         index = IndexReader(db)
-        found = index.did_controller(_hex(args["issuer"]))
+        found = index.did_controller(unhex(args["issuer"]))
         if found is None or found[1]:
             return Rejection(code="vc.issuer_not_authorized", message="the issuer DID is unknown or deactivated")
         controller = found[0]
@@ -157,23 +156,23 @@ class CredentialChecker:
             return Rejection(code="vc.issuer_not_authorized",
                              message="a grant needs the TNSP / Resp Org holding the numbers as issuer")
         if kind == Kind.TN_DELEGATION:
-            parent = index.subject_of(_hex(args["parent"]))
-            if parent is not None and parent != _hex(args["issuer"]):
+            parent = index.subject_of(unhex(args["parent"]))
+            if parent is not None and parent != unhex(args["issuer"]):
                 return Rejection(code="vc.issuer_not_authorized",
                                  message="a delegation is issued by its parent's subject")
         return None
 
     def prepare(self, db: sqlite3.Connection, ev: Mapping[str, Any]) -> Rejection | ProofJob:
         args = ev["args"]
-        vc = parse_credential(_hex(args["credential"]))
+        vc = parse_credential(unhex(args["credential"]))
         if isinstance(vc, Rejection):
             return vc
         try:
             anchor = anchor_of(vc)
         except (CredentialError, DidError) as exc:
             return Rejection(code="vc.malformed", message=exc.message)
-        recorded = {"id": _hex(args["id"]), "kind": args["kind"], "issuer": _hex(args["issuer"]),
-                    "subject": _hex(args["subject"]), "parent": _hex(args["parent"]), "flags": args["flags"],
+        recorded = {"id": unhex(args["id"]), "kind": args["kind"], "issuer": unhex(args["issuer"]),
+                    "subject": unhex(args["subject"]), "parent": unhex(args["parent"]), "flags": args["flags"],
                     "valid_from": args["valid_from"], "valid_until": args["valid_until"],
                     "tns": [(r["start"], r["count"]) for r in args["tns"]]}
         derived = {"id": anchor.id, "kind": int(anchor.kind), "issuer": anchor.issuer, "subject": anchor.subject,
@@ -202,4 +201,4 @@ class CredentialChecker:
             key = resolver.key_at(vm, created)
         except DidError as exc:
             return Rejection(code="vc.key_not_found", message=exc.message)
-        return ProofJob(_hex(args["credential"]), vm, int(key.key_type), key.public_key)
+        return ProofJob(unhex(args["credential"]), vm, int(key.key_type), key.public_key)

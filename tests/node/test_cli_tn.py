@@ -17,13 +17,17 @@ from wallet.didauth import Challenge, authentication_key_at, parse_challenge, ve
 pytestmark = pytest.mark.usefixtures("cheap_kdfs")  # key derivation at test cost (tests/conftest.py)
 
 
-def wait_for_chain_clock(cli: Cli) -> None:
-    """The embedded chain stamps each block at least one second after its parent, so a burst of transactions runs
-    its clock ahead of the wall clock, and a signature made "now" would predate a key just added (the DID Auth proof
-    is checked against the key as the ledger had it at its ``iat``). Wait until the wall clock has caught up."""
+def wait_for_chain_clock(cli: Cli, timeout: float = 120.0) -> None:
+    """Wait for the state "the wall clock has passed the chain's newest block". The embedded chain stamps each block
+    at least one second after its parent, so a burst of transactions runs its clock ahead of the wall clock, and a
+    signature made "now" would predate a key just added (the DID Auth proof is checked against the key as the ledger
+    had it at its ``iat``)."""
     with open_runtime(Settings.from_env(cli.env)) as rt:
         head = rt.backend.block(rt.backend.head()).timestamp
-    time.sleep(max(0.0, head + 1 - time.time()))
+    deadline = time.monotonic() + timeout
+    while time.time() < head + 1:  # a whole second later: int(time.time()) is then past the block
+        assert time.monotonic() < deadline, f"the chain's clock stays ahead of the wall clock (block time {head})"
+        time.sleep(0.05)
 
 
 class Party:

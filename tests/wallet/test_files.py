@@ -75,7 +75,7 @@ def test_a_symlink_is_replaced_not_followed(tmp_path: Path) -> None:
 
 
 def test_concurrent_creators_one_wins(tmp_path: Path) -> None:
-    path, results = tmp_path / "once", []
+    path, results, refused = tmp_path / "once", [], []
     barrier = threading.Barrier(8)
 
     def create(i: int) -> None:
@@ -84,7 +84,7 @@ def test_concurrent_creators_one_wins(tmp_path: Path) -> None:
             write_atomic(path, f"writer {i}".encode(), replace=False)
             results.append(i)
         except FileExistsError:
-            pass
+            refused.append(i)
 
     threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
     for t in threads:
@@ -92,4 +92,5 @@ def test_concurrent_creators_one_wins(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert len(results) == 1 and path.read_bytes() == f"writer {results[0]}".encode()
+    assert sorted(results + refused) == list(range(8))  # every other writer was refused, none failed otherwise
     assert _leftovers(tmp_path) == []

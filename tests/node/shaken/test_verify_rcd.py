@@ -24,8 +24,10 @@ from node.shaken.verify import (
     Verification,
 )
 from node.shaken.x5u import CertFetcher
+from tests.node.shaken.test_stir_vs_claims import tampered
 from wallet.keys import P256Key
-from wallet.passport import b64url_decode, b64url_encode, canonical_json, decode, encode, integrity, verify_content
+from wallet.passport import b64url_decode, canonical_json, decode, encode, integrity, verify_content
+from wallet.passport.shaken import shaken_identity_of
 
 NOW = int(datetime.now(UTC).timestamp())
 ORIG, DEST, ORIGID = "12155550121", "12155550131", "123e4567-e89b-12d3-a456-426655440000"
@@ -61,15 +63,7 @@ def shaken(pki: TestPKI, **extra: Any) -> str:
     jose = {"alg": "ES256", "ppt": "shaken", "typ": "passport", "x5u": X5U}
     token = encode(jose, claims, P256Key(pki.sp_key))
     assert b64url_decode(token.split(".")[1]) == canonical_json(claims)
-    return f"{token};info=<{X5U}>;alg=ES256;ppt=shaken"
-
-
-def tampered(identity: str, **claims: Any) -> str:
-    """The same header and signature over a payload with ``claims`` changed."""
-    jws, params = identity.split(";", 1)
-    head, payload, sig = jws.split(".")
-    changed = json.loads(b64url_decode(payload)) | claims
-    return f"{head}.{b64url_encode(canonical_json(changed))}.{sig};{params}"
+    return shaken_identity_of(token, X5U)
 
 
 def verified(v: Verification) -> None:
