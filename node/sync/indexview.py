@@ -75,22 +75,26 @@ class IndexView:
         """Publish the changes of one committed sync step as a new TN index version (the follower calls this after
         its transaction; see :meth:`node.sync.follower.Follower.listen`). A reorg, or a change this index cannot
         take (which would be a defect), rebuilds it from the tables instead: it never keeps a version that differs
-        from the tables."""
-        with self._lock:
-            self.fed = True
-            if self._tn is None or step.reorg_depth:
+        from the tables. The changes are applied to a fork outside the lock (the follower is the only writer);
+        readers wait only for the one assignment that publishes it."""
+        self.fed = True
+        if self._tn is None or step.reorg_depth:
+            with self._lock:
                 self._rebuild()
-                return
-            if step.changes:
-                new = self._tn.fork()
-                try:
-                    for change in step.changes:
-                        new.apply(change)
-                except Exception:
-                    log.exception("the TN index could not apply a sync step; rebuilding it from the index tables")
+            return
+        new = self._tn
+        if step.changes:
+            new = new.fork()
+            try:
+                for change in step.changes:
+                    new.apply(change)
+            except Exception:
+                log.exception("the TN index could not apply a sync step; rebuilding it from the index tables")
+                with self._lock:
                     self._rebuild()
-                    return
-                self._tn = new
+                return
+        with self._lock:  # the version and the position it reflects, published together
+            self._tn = new
             if step.position is not None:
                 self._pos = step.position
 
