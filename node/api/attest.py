@@ -148,6 +148,7 @@ def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None, m
     @r.get("/v1/audit", summary="Attestation decisions, newest first (traceback by number and time)")
     def query(orig: str | None = Query(None, max_length=32), since: float | None = None,
               until: float | None = None, attest: str | None = Query(None, pattern="^[ABC]$"),
+              entity: str | None = Query(None, min_length=1, max_length=256),
               limit: int = Query(100, ge=1, le=1000)) -> JSONResponse:
         records = _audit()
         if orig is not None:
@@ -155,6 +156,7 @@ def attest_router(engine: AttestationEngine, *, audit: AuditLog | None = None, m
                 orig = canonical_tn(orig, "orig")
             except PassportError:  # a bad query parameter of this route, not a PASSporT's claim
                 raise ApiError("orig must be a telephone number", code="audit.bad_query") from None
-        return JSONResponse(records.query(orig=orig, since=since, until=until, attest=attest, limit=limit))
+        return JSONResponse(records.query(orig=orig, since=since, until=until, attest=attest, entity=entity,
+                                         limit=limit))
 
     return r

@@ -40,14 +40,15 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
     origid TEXT PRIMARY KEY, decided_at REAL NOT NULL, trunk TEXT NOT NULL, orig TEXT NOT NULL, dest TEXT NOT NULL,
     attest TEXT NOT NULL, mechanism TEXT, reasons TEXT NOT NULL, evidence TEXT, ledger_position TEXT,
-    identity TEXT, identities TEXT, rcd TEXT);
+    identity TEXT, identities TEXT, rcd TEXT, entity TEXT);
 CREATE INDEX IF NOT EXISTS decisions_orig ON decisions (orig, decided_at);
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions (decided_at);
 """
+_INDEXES = "CREATE INDEX IF NOT EXISTS decisions_entity ON decisions (entity, decided_at);"
 _COLS = ("origid", "decided_at", "trunk", "orig", "dest", "attest", "mechanism", "reasons", "evidence",
-         "ledger_position", "identity", "identities", "rcd")
+         "ledger_position", "identity", "identities", "rcd", "entity")
 _JSON_COLS = ("dest", "reasons", "evidence", "ledger_position", "identities", "rcd")
-_ADDED = ("identity", "identities", "rcd")  # columns a log written before they existed lacks: added on open
+_ADDED = ("identity", "identities", "rcd", "entity")  # columns a log written before they existed lacks: added on open
 _INSERT = f"INSERT OR IGNORE INTO decisions ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"
 RETRY_LIMIT = 100_000  # decisions kept for retry while the database refuses writes (about 100 MB at most)
 
@@ -89,7 +90,7 @@ def _safe_row(record: AuditRecord) -> tuple[tuple[Any, ...], bool]:
                str(getattr(record, "trunk", "")), str(getattr(record, "orig", "")), "[]",
                str(getattr(record, "attest", "?")), None,
                json.dumps([{"code": "audit.row_failed", "text": f"{type(exc).__name__}: {exc}"[:300]}]), None, None,
-               None, None, None)
+               None, None, None, None)
         return _storable(row), False
     return _storable(row), True
 
@@ -117,6 +118,7 @@ class AuditLog:
             for column in _ADDED:
                 if column not in have:
                     self._db.execute(f"ALTER TABLE decisions ADD COLUMN {column} TEXT")
+            self._db.execute(_INDEXES)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the audit log {path}: {exc}") from None
         self._read = threading.Lock()
@@ -241,11 +243,12 @@ class AuditLog:
         return rows[0] if rows else None
 
     def query(self, *, orig: str | None = None, since: float | None = None, until: float | None = None,
-              attest: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Decisions newest first, filtered by calling number, time window and attestation level."""
+              attest: str | None = None, entity: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Decisions newest first, filtered by calling number, time window, attestation level and the entity the
+        evidence identifies (a DID, a Lemon Twist entity id, a certificate subject: ``Decision.entity``)."""
         clauses, params = [], []
         for sql, value in (("orig = ?", orig), ("decided_at >= ?", since), ("decided_at < ?", until),
-                           ("attest = ?", attest)):
+                           ("attest = ?", attest), ("entity = ?", entity)):
             if value is not None:
                 clauses.append(sql)
                 params.append(value)

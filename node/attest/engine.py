@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from node.shaken.sign import ShakenSigner
-from wallet.passport import EnterpriseCall, PassportError, parse_call, rcdi_for
+from wallet.passport import PassportError, Token, parse_token, rcdi_for
 
 from .audit import AuditLog
-from .policy import Policy, TrunkPolicy
+from .osp_numbers import OspNumbersMechanism
+from .policy import MECHANISMS, Policy, TrunkPolicy
 from .reasons import Reason
 from .replay import ReplayCache
 from .sip import CallRequest
@@ -43,20 +44,32 @@ log = logging.getLogger("eidln.attest")
 
 
 class Evidence(Protocol):
+    """What a mechanism proved. ``entity`` names, for audit and traceback, the party the proof identifies (a DID, a
+    Lemon Twist entity id, a certificate subject, a letter's EV identity); ``to_json`` is the evidence record."""
+
+    @property
+    def entity(self) -> str: ...
+
     def to_json(self) -> dict[str, object]: ...
 
 
 class Mechanism(Protocol):
-    """A way to prove the caller's right to ``orig`` from an enterprise PASSporT (the ledger first; the
-    certificate and central-database adapters plug in here)."""
+    """One way to prove the caller's right to ``orig`` (docs/mechanisms.md). Every mechanism plugs in here:
+
+    * ``tokens``: the enterprise token types it evaluates (:class:`~wallet.passport.EnterpriseCall`,
+      :class:`~wallet.passport.CertCall`); empty for a mechanism that needs no per-call enterprise signature (a
+      direct customer on a known trunk), which is asked once per call with ``token=None``;
+    * ``evaluate`` returns evidence, or the :class:`Reason` it proves nothing, or None when it has nothing to say
+      about this call (a number it does not know: no reason is recorded);
+    * ``verified``: the reason code of a decision it proved (e.g. ``ledger.verified``)."""
 
     name: str
-    verified: str  # the reason code of a decision this mechanism proved (e.g. ``ledger.verified``)
+    verified: str
+    tokens: tuple[type, ...]
 
-    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int,
-                 ledger: LedgerState | None = None) -> Evidence | Reason:
-        """Evidence, or the reason it proves nothing. ``ledger``: the ledger version pinned for this call (every
-        mechanism of one call reads the same one)."""
+    def evaluate(self, token: Token | None, *, req: CallRequest, trunk: TrunkPolicy, now: int,
+                 ledger: LedgerState | None) -> Evidence | Reason | None:
+        """``ledger``: the ledger version pinned for this call (every mechanism of one call reads the same one)."""
         ...
 
 
@@ -80,6 +93,11 @@ class Decision:
     crn: str | None = None  # the vetted call reason passed on
     identities: tuple[str, ...] = ()  # the enterprise Identity headers the call carried, as received (audit)
 
+    @property
+    def entity(self) -> str | None:
+        """The party the evidence identifies (audit is searchable by it), None without evidence."""
+        return self.evidence.entity if self.evidence is not None else None
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "origid": self.origid, "attest": self.attest, "mechanism": self.mechanism, "trunk": self.trunk,
@@ -88,6 +106,7 @@ class Decision:
             "evidence": self.evidence.to_json() if self.evidence is not None else None,
             "identity": self.identity, "decidedAt": self.decided_at,
             "ledgerPosition": list(self.ledger_position) if self.ledger_position else None,
+            "entity": self.entity,
         }
         if self.rcd is not None:
             out["rcd"] = dict(self.rcd)
@@ -104,7 +123,7 @@ class Decision:
                 self.mechanism, json.dumps([r.to_json() for r in self.reasons]),
                 json.dumps(self.evidence.to_json()) if self.evidence is not None else None,
                 json.dumps(self.ledger_position) if self.ledger_position else None, self.identity,
-                json.dumps(list(self.identities)), json.dumps(passed, default=dict) if passed else None)
+                json.dumps(list(self.identities)), json.dumps(passed, default=dict) if passed else None, self.entity)
 
 
 class AttestationEngine:
@@ -113,7 +132,11 @@ class AttestationEngine:
                  clock: Callable[[], float] = time.time, snapshot: LedgerSnapshot | None = None) -> None:
         self.policy = policy
         self.signer = signer
-        self.mechanisms = {m.name: m for m in mechanisms}
+        self.mechanisms: dict[str, Mechanism] = {"osp-numbers": OspNumbersMechanism()}
+        for m in mechanisms:
+            if m.name not in MECHANISMS:
+                raise ValueError(f"mechanism {m.name!r} is not one a policy can name ({', '.join(MECHANISMS)})")
+            self.mechanisms[m.name] = m
         self.audit = audit
         self.replay = replay if replay is not None else ReplayCache()
         self.clock = clock
@@ -172,53 +195,81 @@ class AttestationEngine:
 
     def _evaluate(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason],
                   ledger: LedgerState | None) -> tuple[str, str | None, Evidence | None, _Rcd]:
-        if "osp-numbers" in trunk.mechanisms and req.orig.isdigit() and trunk.assigned(int(req.orig)):
-            reasons.append(Reason("osp.assigned_number", req.orig))
-            return "A", "osp-numbers", None, _Rcd(None, None, None)
-        if not req.identities:
-            reasons.append(Reason("evidence.none"))
-        for header in req.identities:
-            outcome = self._enterprise(header, req, trunk, now, ledger)
-            if isinstance(outcome, Reason):
-                reasons.append(outcome)
-                continue
-            call, mech, evidence = outcome
-            reasons.append(Reason(self.mechanisms[mech].verified, call.credential_id))
-            return "A", mech, evidence, self._rcd(call, evidence, reasons)
-        return "B", None, None, _Rcd(None, None, None)
-
-    def _enterprise(self, header: str, req: CallRequest, trunk: TrunkPolicy, now: int, ledger: LedgerState | None
-                    ) -> Reason | tuple[EnterpriseCall, str, Evidence]:
-        try:
-            call = parse_call(header)
-        except PassportError as exc:
-            return Reason.refused(exc)
-        if call.alg not in trunk.algorithms:
-            return Reason("ppt.alg_not_allowed", f"{call.alg} is not allowed on trunk {trunk.trunk}")
-        if call.iat < now - trunk.freshness:
-            return Reason("ppt.stale", f"iat {call.iat} is {now - call.iat} s old (window {trunk.freshness} s)")
-        if call.iat > now + trunk.future_skew:
-            return Reason("ppt.future", f"iat {call.iat} is {call.iat - now} s ahead (skew {trunk.future_skew} s)")
-        if call.orig != req.orig:
-            return Reason("ppt.orig_mismatch", f"PASSporT orig {call.orig}, call from {req.orig}")
-        if not set(req.dest) <= set(call.dest):
-            return Reason("ppt.dest_mismatch", f"PASSporT dest {list(call.dest)}, call to {list(req.dest)}")
-        refusal: Reason | None = None
+        """The trunk's mechanisms in its order; the first that proves wins, every refusal is kept (module notice)."""
+        tokens = self._tokens(req, trunk, now, reasons)
+        handled: set[int] = set()
         for name in trunk.mechanisms:
             mech = self.mechanisms.get(name)
             if mech is None:
+                reasons.append(Reason("mechanism.unavailable", name))
                 continue
-            outcome = mech.evaluate(call, trunk=trunk, now=now, ledger=ledger)
-            if isinstance(outcome, Reason):
-                refusal = refusal or outcome
+            if not mech.tokens:
+                outcome = mech.evaluate(None, req=req, trunk=trunk, now=now, ledger=ledger)
+                if outcome is None:
+                    continue
+                if isinstance(outcome, Reason):
+                    reasons.append(outcome)
+                    continue
+                reasons.append(Reason(mech.verified, outcome.entity))
+                return "A", name, outcome, _Rcd(None, None, None)
+            for i, token in enumerate(tokens):
+                if token is None or not isinstance(token, mech.tokens):
+                    continue
+                handled.add(i)
+                outcome = mech.evaluate(token, req=req, trunk=trunk, now=now, ledger=ledger)
+                if outcome is None:
+                    continue
+                if isinstance(outcome, Reason):
+                    reasons.append(outcome)
+                    continue
+                if not self.replay.check_and_add(token.parsed.signing_input, now=now,
+                                                 until=token.iat + trunk.freshness):
+                    reasons.append(Reason("ppt.replay", token.ref))
+                    tokens[i] = None  # spent: no other mechanism may take it
+                    continue
+                reasons.append(Reason(mech.verified, token.ref))
+                return "A", name, outcome, self._rcd(token, outcome, reasons)
+        for i, token in enumerate(tokens):
+            if token is not None and i not in handled:
+                reasons.append(Reason("mechanism.not_allowed", f"a {token.kind} PASSporT; trunk {trunk.trunk} "
+                                                               f"accepts {list(trunk.mechanisms)}"))
+        if not req.identities:
+            reasons.append(Reason("evidence.none"))
+        return "B", None, None, _Rcd(None, None, None)
+
+    def _tokens(self, req: CallRequest, trunk: TrunkPolicy, now: int, reasons: list[Reason]) -> list[Token | None]:
+        """Each enterprise Identity header parsed once into its typed token, with the checks every mechanism shares
+        (algorithm allow-list, freshness, orig / dest); a header that fails them is a reason, not a token."""
+        out: list[Token | None] = []
+        for header in req.identities:
+            try:
+                token = parse_token(header)
+            except PassportError as exc:
+                reasons.append(Reason.refused(exc))
                 continue
-            if not self.replay.check_and_add(call.parsed.signing_input, now=now, until=call.iat + trunk.freshness):
-                return Reason("ppt.replay", str(call.kid))
-            return call, name, outcome
-        return refusal or Reason("mechanism.not_allowed", f"trunk {trunk.trunk} accepts {list(trunk.mechanisms)}")
+            refusal = self._common(token, req, trunk, now)
+            if refusal is not None:
+                reasons.append(refusal)
+                continue
+            out.append(token)
+        return out
 
     @staticmethod
-    def _rcd(call: EnterpriseCall, evidence: Evidence, reasons: list[Reason]) -> _Rcd:
+    def _common(token: Token, req: CallRequest, trunk: TrunkPolicy, now: int) -> Reason | None:
+        if token.alg not in trunk.algorithms:
+            return Reason("ppt.alg_not_allowed", f"{token.alg} is not allowed on trunk {trunk.trunk}")
+        if token.iat < now - trunk.freshness:
+            return Reason("ppt.stale", f"iat {token.iat} is {now - token.iat} s old (window {trunk.freshness} s)")
+        if token.iat > now + trunk.future_skew:
+            return Reason("ppt.future", f"iat {token.iat} is {token.iat - now} s ahead (skew {trunk.future_skew} s)")
+        if token.orig != req.orig:
+            return Reason("ppt.orig_mismatch", f"PASSporT orig {token.orig}, call from {req.orig}")
+        if not set(req.dest) <= set(token.dest):
+            return Reason("ppt.dest_mismatch", f"PASSporT dest {list(token.dest)}, call to {list(req.dest)}")
+        return None
+
+    @staticmethod
+    def _rcd(call: Token, evidence: Evidence, reasons: list[Reason]) -> _Rcd:
         """Pass on only what was vetted (RFC 9795 §8: the OSP vouches for what it signs), from the enterprise of
         record's vetted identity (``evidence.vetting``):
 

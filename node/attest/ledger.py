@@ -36,10 +36,11 @@ from did_method.document import RELATIONSHIPS
 from did_method.syntax import format_did
 from node.tnindex import TNCredential
 from wallet import keys
-from wallet.passport import EnterpriseCall
+from wallet.passport import EnterpriseCall, Token
 
 from .policy import TrunkPolicy
 from .reasons import Reason
+from .sip import CallRequest
 from .snapshot import LedgerSnapshot, LedgerState, Vetting
 
 __all__ = ["LedgerEvidence", "LedgerMechanism", "Link"]
@@ -79,6 +80,11 @@ class LedgerEvidence:
     vetted: tuple[tuple[str, str], ...] = ()  # (party DID, vetting credential id) the policy checked
 
     @property
+    def entity(self) -> str:
+        """The enterprise of record's DID: what audit and traceback name."""
+        return self.enterprise
+
+    @property
     def brand_name(self) -> str | None:
         return self.vetting.brand_name if self.vetting is not None else None
 
@@ -99,13 +105,19 @@ def _key_of(credential_id: str) -> bytes:
 class LedgerMechanism:
     name = "ledger"
     verified = "ledger.verified"
+    tokens: tuple[type, ...] = (EnterpriseCall,)
 
     def __init__(self, snapshot: LedgerSnapshot) -> None:
         self.snapshot = snapshot
 
-    def evaluate(self, call: EnterpriseCall, *, trunk: TrunkPolicy, now: int,
-                 ledger: LedgerState | None = None) -> LedgerEvidence | Reason:
-        """Prove ``call`` from ``ledger`` (the version the engine pinned for this call; default: the current one)."""
+    def evaluate(self, token: Token | None, *, trunk: TrunkPolicy, now: int, ledger: LedgerState | None = None,
+                 req: CallRequest | None = None) -> LedgerEvidence | Reason | None:
+        """Prove ``token`` from ``ledger`` (the version the engine pinned for this call; default: the current one).
+        ``req`` (the SIP facts) is not needed: the token's orig and dest were matched to it by the engine. A token
+        of another type is not this mechanism's (None)."""
+        if not isinstance(token, EnterpriseCall):
+            return None
+        call = token
         snap = self.snapshot
         st = ledger if ledger is not None else snap.state
         age = st.age(now)

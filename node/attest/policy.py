@@ -6,7 +6,12 @@ Example (``docs/attestation.md`` has the full reference)::
     freshness = 60                  # seconds an enterprise PASSporT's iat may be old (ATIS-1000074, RFC 8224 §6.2.1)
     future_skew = 5                 # seconds iat may be ahead of the OSP's clock
     algorithms = ["EdDSA", "ES256"] # allow-list; nothing outside {EdDSA, ES256} can be listed
-    mechanisms = ["osp-numbers", "ledger"]
+    mechanisms = ["osp-numbers", "ledger"]   # in order; also "delegate-cert", "enterprise-cert", "lemon-twist",
+                                    # "tnloa" (docs/mechanisms.md)
+    cert_miss = "fetch"             # a certificate chain not in the local store: B, and fetch it off the call path
+                                    # ("ignore": only what the SCAs published counts)
+    spc_encompass = "refuse"        # "trust-issuer": accept numbers a CA delegated under an SPC-only parent
+    require_crl = true              # every CA under the trust anchor needs a current CRL in the store
     vetting = "parties"             # who must hold a live vetted identity: "parties" (the enterprise of record and
                                     # the signer), "every-link" (every subject of the chain), or "none"
     vetting_agencies = []           # optional: only identities these vetting agencies (DIDs) issued count
@@ -44,13 +49,19 @@ from did_method.syntax import parse_did
 from node.errors import NodeError
 from wallet import strictjson
 
-__all__ = ["Policy", "TrunkPolicy", "PolicyError", "MECHANISMS", "load_policy", "parse_policy", "read_policy_text"]
+__all__ = ["Policy", "TrunkPolicy", "PolicyError", "MECHANISMS", "DEFAULT_MECHANISMS", "CERT_MISS", "SPC_ENCOMPASS",
+           "load_policy", "parse_policy", "read_policy_text"]
 
-MECHANISMS = ("osp-numbers", "ledger")
+# every mechanism a policy can name (docs/mechanisms.md); a trunk lists the ones it accepts, in order
+MECHANISMS = ("osp-numbers", "ledger", "delegate-cert", "enterprise-cert", "lemon-twist", "tnloa")
+DEFAULT_MECHANISMS = ("osp-numbers", "ledger")
 ALGORITHMS = ("EdDSA", "ES256")
 _TRUNK_KEYS = {"freshness", "future_skew", "algorithms", "mechanisms", "require_vetted", "osp_numbers", "customers",
-               "gateway", "max_staleness", "vetting", "vetting_agencies", "vetting_levels", "vetting_did_auth"}
+               "gateway", "max_staleness", "vetting", "vetting_agencies", "vetting_levels", "vetting_did_auth",
+               "cert_miss", "spc_encompass", "require_crl"}
 VETTING = ("parties", "every-link", "none")
+CERT_MISS = ("fetch", "ignore")  # a chain not in the local certificate store: B now, and fetch it off the call path?
+SPC_ENCOMPASS = ("refuse", "trust-issuer")  # numbers delegated under an SPC-only parent (RFC 9060 §4.1, §8)
 _E164 = re.compile(r"[0-9]{1,15}")
 MAX_POLICY_BYTES = 4 << 20  # a policy with thousands of trunks is well under this
 MAX_POLICY_DEPTH = 8  # arrays / inline tables nested in a value; a policy needs 1
@@ -68,7 +79,7 @@ class TrunkPolicy:
     freshness: int = 60
     future_skew: int = 5
     algorithms: frozenset[str] = frozenset(ALGORITHMS)
-    mechanisms: tuple[str, ...] = MECHANISMS
+    mechanisms: tuple[str, ...] = DEFAULT_MECHANISMS
     vetting: str = "parties"  # VETTING; require_vetted = false in a file means "none"
     vetting_agencies: frozenset[bytes] = frozenset()  # 16-byte DID ids of accepted vetting agencies; empty: any
     vetting_levels: frozenset[str] = frozenset()  # accepted vettingLevel values; empty: any
@@ -77,6 +88,9 @@ class TrunkPolicy:
     osp_numbers: tuple[TNRange, ...] = ()
     customers: frozenset[bytes] = frozenset()  # 16-byte DID ids; empty: any
     gateway: bool = False
+    cert_miss: str = "fetch"  # CERT_MISS: a miss is always B (no network on the call path); "fetch" queues a fetch
+    spc_encompass: str = "refuse"  # SPC_ENCOMPASS: "refuse" = a child's numbers must be inside its parent's numbers
+    require_crl: bool = True  # every CA below the trust anchor must have a current CRL in the store
 
     def assigned(self, tn: int) -> bool:
         return any(tn in r for r in self.osp_numbers)
@@ -163,6 +177,15 @@ def _apply(where: str, base: TrunkPolicy, table: Mapping[str, Any], allowed: set
         if any(not level for level in levels):
             raise PolicyError(f"{where}.vetting_levels: a level is a non-empty string")
         p = replace(p, vetting_levels=frozenset(levels))
+    for key, choices in (("cert_miss", CERT_MISS), ("spc_encompass", SPC_ENCOMPASS)):
+        if key in table:
+            if table[key] not in choices:
+                raise PolicyError(f"{where}.{key} must be one of {', '.join(choices)}")
+            p = replace(p, **{key: table[key]})
+    if "require_crl" in table:
+        if not isinstance(table["require_crl"], bool):
+            raise PolicyError(f"{where}.require_crl must be true or false")
+        p = replace(p, require_crl=table["require_crl"])
     if "gateway" in table:
         if not isinstance(table["gateway"], bool):
             raise PolicyError(f"{where}.gateway must be true or false")

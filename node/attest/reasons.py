@@ -31,6 +31,7 @@ REASONS: dict[str, str] = {
     "engine.error": "An internal error stopped the evaluation; the call was not given A (see the node log).",
     "trunk.not_customer": "The signer and its enterprise are not customers of this trunk.",
     "mechanism.not_allowed": "The evidence is of a mechanism this trunk's policy does not accept.",
+    "mechanism.unavailable": "The trunk's policy names a mechanism this node does not run (not configured).",
     # the token
     "ppt.malformed": "The enterprise Identity header or PASSporT does not parse (bad syntax, base64 or JSON).",
     "ppt.too_large": "The enterprise Identity header or PASSporT is larger than allowed.",

@@ -8,6 +8,7 @@ their header, claims and bytes: the enterprise PASSporT (:mod:`wallet.passport.e
 ``crn``) has its shapes and integrity strings in :mod:`wallet.passport.rcd`.
 """
 
+from wallet.passport.certcall import CertCall, Token, cert_passport, parse_cert_call, parse_token, sign_cert_call
 from wallet.passport.enterprise import PPT, EnterpriseCall, enterprise_passport, parse_call, sign_call
 from wallet.passport.errors import CODES, PassportError
 from wallet.passport.identity_header import MAX_HEADER_LENGTH, IdentityHeader, format_identity, parse_identity
@@ -48,6 +49,12 @@ __all__ = [
     "canonical_tn",
     "enterprise_passport",
     "parse_call",
+    "CertCall",
+    "Token",
+    "cert_passport",
+    "parse_cert_call",
+    "parse_token",
+    "sign_cert_call",
     "sign_call",
     "MAX_HEADER_LENGTH",
     "MAX_TOKEN_LENGTH",

@@ -73,6 +73,15 @@ class EnterpriseCall:
     def key_type(self) -> KeyType:
         return _ALG_KEY[self.alg]
 
+    @property
+    def kind(self) -> str:
+        return PPT
+
+    @property
+    def ref(self) -> str:
+        """What names this token in a reason: the TN credential it presents."""
+        return self.credential_id
+
 
 def enterprise_passport(signer: Signer, *, kid: str, orig: str, dest: Sequence[str], iat: int, credential_id: str,
                         rcd: Mapping[str, Any] | None = None, crn: str | None = None,

@@ -45,7 +45,7 @@ class Rec:
 
     def audit_row(self) -> tuple[Any, ...]:
         return (self.origid, self.at, "trunk", self.orig, json.dumps(["1310"]), self.attest, None,
-                json.dumps([{"code": "evidence.none"}]), None, None, None, None, None)
+                json.dumps([{"code": "evidence.none"}]), None, None, None, None, None, None)
 
 
 def test_audit_log_groups_queries_and_survives_reopen(tmp_path: Path) -> None:
@@ -56,7 +56,8 @@ def test_audit_log_groups_queries_and_survives_reopen(tmp_path: Path) -> None:
     assert log.by_origid("o999") == {"origid": "o999", "decided_at": 1999.0, "trunk": "trunk", "orig": "12025550000",
                                      "dest": ["1310"], "attest": "B", "mechanism": None,
                                      "reasons": [{"code": "evidence.none"}], "evidence": None, "ledger_position": None,
-                                     "identity": None, "identities": None, "rcd": None}
+                                     "identity": None, "identities": None, "rcd": None,
+                                     "entity": None}
     rows = log.query(orig="12025550001", attest="B", since=1500, limit=5)
     assert len(rows) == 5 and all(r["orig"] == "12025550001" and r["attest"] == "B" for r in rows)
     assert [r["decided_at"] for r in rows] == sorted((r["decided_at"] for r in rows), reverse=True)
@@ -157,6 +158,7 @@ def test_an_audit_log_written_before_the_new_columns_opens_and_gains_them(tmp_pa
     log.append(Rec("new", "1", "A", 2.0))
     assert log.by_origid("old") == {"origid": "old", "decided_at": 1.0, "trunk": "t", "orig": "1", "dest": [],
                                     "attest": "B", "mechanism": None, "reasons": [], "evidence": None,
-                                    "ledger_position": None, "identity": None, "identities": None, "rcd": None}
+                                    "ledger_position": None, "identity": None, "identities": None, "rcd": None,
+                                    "entity": None}
     assert log.by_origid("new") is not None
     log.close()
