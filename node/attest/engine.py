@@ -6,9 +6,13 @@
 appended through a queue. Decision rules:
 
 * unknown trunk → **C** (``trunk.unknown``); a ``gateway`` trunk → **C**;
-* ``orig`` among the trunk's ``osp_numbers`` (and ``osp-numbers`` listed) → **A** without enterprise evidence;
-* an enterprise PASSporT that a listed mechanism proves (freshness, orig/dest match, then the mechanism's own
-  checks, then replay) → **A**; the first that proves wins, the refusals of the others are kept as reasons;
+* each enterprise Identity header is parsed once into its typed token (:func:`wallet.passport.parse_token`: the
+  ledger's ``eidln`` PASSporT, or a base / ``rcd`` / ``shaken`` PASSporT signed with a certificate at ``x5u``) and
+  checked once for what every mechanism shares (algorithm allow-list, freshness, ``orig`` / ``dest``); a header
+  that fails is a reason, not a token;
+* the trunk's mechanisms run in the policy's order: a call-level one (no ``tokens``: ``osp-numbers``, a TN letter
+  for a direct customer) is asked once, a token one once per token of its types; the first evidence wins → **A**
+  (after the replay check of the token it rests on); every refusal of the others is kept as a reason;
 * otherwise **B**: the OSP knows its customer but not its right to the number.
 
 The OSP's own SHAKEN PASSporT gets ``iat`` = the SIP Date when that is within the trunk's freshness window of

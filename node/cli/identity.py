@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from did_method.ident import KeyType
@@ -267,6 +268,29 @@ def cmd_call_sign(s: Settings, a: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+def cmd_call_sign_cert(s: Settings, a: argparse.Namespace, out: Out) -> int:
+    """A PASSporT signed with a certificate key (:func:`wallet.passport.sign_cert_call`): a base or RCD PASSporT for
+    a delegate or EV certificate, a SHAKEN PASSporT for an enterprise or Lemon Twist certificate. The key is a P-256
+    key of the wallet: a DID's (``--did``, the key a bridged delegate certificate certifies) or one imported by
+    name (``--key``, e.g. with ``eidln pki import-key``)."""
+    from wallet import dids
+    from wallet.errors import WalletError
+    from wallet.passport import canonical_tn, sign_cert_call
+
+    orig = canonical_tn(a.orig, "--from")
+    dest = [canonical_tn(d, "--to") for d in a.dest]
+    ppt = None if a.ppt == "base" else a.ppt
+    if (a.did is None) == (a.key is None):
+        raise WalletError("give the signing key as --did DID or --key NAME (one of them)", code="wallet.no_such_key")
+    w = _open_wallet(s)
+    signer = dids.signer_for(w, a.did)[0] if a.did is not None else w.signer(a.key)
+    rcd = {"nam": a.display_name} if a.display_name else None
+    origid = str(uuid.uuid4()) if ppt == "shaken" else None
+    out(sign_cert_call(signer, x5u=a.x5u, orig=orig, dest=dest, iat=int(time.time()), ppt=ppt,
+                       attest=a.attest if ppt == "shaken" else None, origid=origid, rcd=rcd))
+    return 0
+
+
 def register(sub: Any) -> None:
     wal = sub.add_parser("wallet", help="the encrypted identity wallet").add_subparsers(dest="cmd", required=True)
     wal.add_parser("init", help="create a wallet with a ledger account").set_defaults(fn=cmd_wallet_init)
@@ -341,3 +365,17 @@ def register_call(sub: Any) -> None:
     sg.add_argument("--to", dest="dest", required=True, action="append", help="called number (repeatable)")
     sg.add_argument("--display-name", default=None, help="RFC 9795 rcd nam (must be the vetted brand to be shown)")
     sg.set_defaults(fn=cmd_call_sign)
+    sc = call.add_parser("sign-cert", help="print the Identity header value of a PASSporT signed with a certificate "
+                                           "key (delegate, EV, enterprise or Lemon Twist certificate)")
+    key = sc.add_mutually_exclusive_group(required=True)
+    key.add_argument("--did", default=None, help="sign with this wallet DID's P-256 key (bridged delegate certs)")
+    key.add_argument("--key", default=None, help="sign with the wallet key of this name")
+    sc.add_argument("--x5u", required=True, help="where the certificate chain is published (the OSP's store has it)")
+    sc.add_argument("--ppt", choices=("base", "rcd", "shaken"), default="base",
+                    help="base (RFC 8225) or rcd (RFC 9795) for delegate / EV certificates; shaken (RFC 8588) for "
+                         "enterprise / Lemon Twist certificates (default base)")
+    sc.add_argument("--attest", choices=("A", "B", "C"), default="A", help="the attest claim of a shaken PASSporT")
+    sc.add_argument("--from", dest="orig", required=True, help="calling number, e.g. +12025550142")
+    sc.add_argument("--to", dest="dest", required=True, action="append", help="called number (repeatable)")
+    sc.add_argument("--display-name", default=None, help="RFC 9795 rcd nam (required for --ppt rcd)")
+    sc.set_defaults(fn=cmd_call_sign_cert)

@@ -386,6 +386,18 @@ CASES: dict[str, list[Case]] = {
         ("not-a-did --credential urn:uuid:1 --from +12025550142 --to +12025550100", 1, "invalidDid", {}),
         ("{other} --credential urn:uuid:1 --from +12025550142 --to +12025550100", 1, "wallet.unknown_did", {}),
     ],
+    "call sign-cert": [
+        ("--did {did} --from +12025550142 --to +12025550100", 2, U, {}),  # no --x5u
+        ("--x5u https://sca.example/c.pem --from +12025550142 --to +12025550100", 2, U, {}),  # no key
+        ("--did {did} --key sti --x5u https://sca.example/c.pem --from +12025550142 --to +12025550100", 2, U, {}),
+        ("--did {did} --x5u https://sca.example/c.pem --from nope --to +12025550100", 1, "passport.bad_claims", {}),
+        ("--did {did} --x5u https://sca.example/c.pem --from +12025550142 --to +12025550100", 1,
+         "passport.alg_not_allowed", {}),  # an Ed25519 DID key cannot sign ES256
+        ("--key nope --x5u https://sca.example/c.pem --from +12025550142 --to +12025550100", 1,
+         "wallet.no_such_key", {}),
+        ("--did {did} --x5u ftp://x --ppt rcd --from +12025550142 --to +12025550100", 1, "passport.alg_not_allowed",
+         {}),
+    ],
     "audit bundle": [
         ("", 2, U, {}),
         ("some-origid", 2, U, {}),

@@ -105,3 +105,26 @@ def test_node_serve(cli: Cli) -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
+
+
+def test_call_sign_cert_signs_with_a_p256_did_key(cli: Cli) -> None:
+    """`eidln call sign-cert`: a base, rcd or shaken PASSporT signed with the DID's P-256 key, for a certificate at
+    --x5u; it parses as a certificate-signed token and verifies with that key."""
+    from did_method.ident import KeyType
+    from wallet.dids import signer_for
+    from wallet.passport import parse_cert_call, verify_signature
+
+    assert cli("wallet", "init") == 0
+    assert cli("member", "onboard", "--as", "tel", "--account", cli.lines[1].split()[-1]) == 0
+    assert cli("did", "create", "--key-type", "p256") == 0
+    did = cli.lines[-1]
+    wallet = Wallet.open(Path(cli.env["EIDLN_HOME"]) / "wallet.json", cli.env["EIDLN_PASSPHRASE"])
+    public = signer_for(wallet, did)[0].public_key
+    x5u = "https://sca.example/certs/01.pem"
+    for ppt, extra in (("base", ()), ("rcd", ("--display-name", "Acme")), ("shaken", ("--attest", "A"))):
+        assert cli("call", "sign-cert", "--did", did, "--x5u", x5u, "--ppt", ppt, "--from", "+1 202 555 0142",
+                   "--to", "+12025550100", *extra) == 0
+        token = parse_cert_call(cli.lines[-1])
+        assert (token.kind, token.x5u, token.orig, token.dest) == (ppt, x5u, "12025550142", ("12025550100",))
+        assert verify_signature(token.parsed, KeyType.P256, public)
+    assert token.attest == "A" and token.origid
